@@ -17,6 +17,7 @@ impl UserId {
     /// Draws a random user ID; the first digit is never 0 so that it stays 9
     /// digits when written as a number.
     pub fn random<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+        use rand::RngExt;
         Self(rng.random_range(100_000_000..=999_999_999))
     }
 

@@ -1,0 +1,238 @@
+//! Credentials and key-card keys.
+
+use nyckel_core::credential::{CredentialKind, CredentialStatus};
+use nyckel_core::lockout::FailureCounters;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Result, StoreError, Tx, new_id, parse};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    pub id: String,
+    pub identity_id: String,
+    pub kind: CredentialKind,
+    pub status: CredentialStatus,
+    pub label: Option<String>,
+    /// Argon2id PHC string or keyed hash; never a plain secret.
+    pub secret_hash: Option<String>,
+    pub data: Option<String>,
+    pub counters: FailureCounters,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub status_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCredential<'a> {
+    pub identity_id: &'a str,
+    pub kind: CredentialKind,
+    pub status: CredentialStatus,
+    pub label: Option<&'a str>,
+    pub secret_hash: Option<&'a str>,
+    pub data: Option<&'a str>,
+    pub expires_at: Option<i64>,
+}
+
+const CREDENTIAL_COLUMNS: &str = "id, identity_id, kind, status, label, secret_hash, data, failures, untrusted_failures, untrusted_locks, untrusted_locked_until, created_at, activated_at, last_used_at, expires_at, status_reason";
+
+fn count(row: &sqlx::any::AnyRow, col: &str) -> Result<u32> {
+    let v: i64 = row.try_get(col)?;
+    Ok(u32::try_from(v).unwrap_or(u32::MAX))
+}
+
+fn credential_from_row(row: &sqlx::any::AnyRow) -> Result<CredentialRow> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    Ok(CredentialRow {
+        id: row.try_get("id")?,
+        identity_id: row.try_get("identity_id")?,
+        kind: parse(&kind, "credential kind")?,
+        status: parse(&status, "credential status")?,
+        label: row.try_get("label")?,
+        secret_hash: row.try_get("secret_hash")?,
+        data: row.try_get("data")?,
+        counters: FailureCounters {
+            failures: count(row, "failures")?,
+            untrusted_failures: count(row, "untrusted_failures")?,
+            untrusted_locks: count(row, "untrusted_locks")?,
+            untrusted_locked_until: row.try_get("untrusted_locked_until")?,
+        },
+        created_at: row.try_get("created_at")?,
+        activated_at: row.try_get("activated_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
+        status_reason: row.try_get("status_reason")?,
+    })
+}
+
+impl Tx {
+    pub async fn insert_credential(&mut self, c: &NewCredential<'_>, now: i64) -> Result<String> {
+        let id = new_id();
+        let activated = (c.status == CredentialStatus::Active).then_some(now);
+        sqlx::query(
+            "INSERT INTO credentials (id, identity_id, kind, status, label, secret_hash, data, created_at, activated_at, expires_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id.clone())
+        .bind(c.identity_id)
+        .bind(c.kind.as_str())
+        .bind(c.status.as_str())
+        .bind(c.label.map(str::to_owned))
+        .bind(c.secret_hash.map(str::to_owned))
+        .bind(c.data.map(str::to_owned))
+        .bind(now)
+        .bind(activated)
+        .bind(c.expires_at)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn find_credential(&mut self, id: &str) -> Result<Option<CredentialRow>> {
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    /// All credentials of an identity, newest first.
+    pub async fn find_credentials(&mut self, identity_id: &str) -> Result<Vec<CredentialRow>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 ORDER BY created_at DESC, id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(identity_id).fetch_all(self.conn()).await?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
+    /// The identity's credentials of one kind that are not retired or
+    /// revoked, oldest first (so an active key card comes before a pending one).
+    pub async fn find_live_credentials(&mut self, identity_id: &str, kind: CredentialKind) -> Result<Vec<CredentialRow>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 AND kind = $2 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(identity_id)
+            .bind(kind.as_str())
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
+    pub async fn update_credential_status(
+        &mut self,
+        id: &str,
+        status: CredentialStatus,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE credentials SET status = $1, status_reason = $2, status_changed_at = $3, activated_at = CASE WHEN $4 = 'active' AND activated_at IS NULL THEN $5 ELSE activated_at END WHERE id = $6",
+        )
+        .bind(status.as_str())
+        .bind(reason.map(str::to_owned))
+        .bind(now)
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn update_credential_counters(&mut self, id: &str, c: &FailureCounters) -> Result<()> {
+        sqlx::query(
+            "UPDATE credentials SET failures = $1, untrusted_failures = $2, untrusted_locks = $3, untrusted_locked_until = $4 WHERE id = $5",
+        )
+        .bind(i64::from(c.failures))
+        .bind(i64::from(c.untrusted_failures))
+        .bind(i64::from(c.untrusted_locks))
+        .bind(c.untrusted_locked_until)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn update_credential_used(&mut self, id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Retires every live credential of a kind (e.g. the old password when a
+    /// new one is set, outstanding activation codes when a new one is issued).
+    pub async fn retire_credentials(&mut self, identity_id: &str, kind: CredentialKind, now: i64) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE credentials SET status = 'retired', status_changed_at = $1 WHERE identity_id = $2 AND kind = $3 AND status NOT IN ('retired', 'revoked')",
+        )
+        .bind(now)
+        .bind(identity_id)
+        .bind(kind.as_str())
+        .execute(self.conn())
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Stores a key card's codes as keyed hashes.
+    pub async fn insert_key_card_keys(&mut self, credential_id: &str, keys: &[(u16, [u8; 32])]) -> Result<()> {
+        for chunk in keys.chunks(200) {
+            let mut sql = String::from("INSERT INTO key_card_keys (credential_id, key_number, code_hash) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (number, hash) in chunk {
+                q = q.bind(credential_id).bind(i64::from(*number)).bind(hash.to_vec());
+            }
+            q.execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn find_unused_keys(&mut self, credential_id: &str) -> Result<Vec<u16>> {
+        let rows = sqlx::query("SELECT key_number FROM key_card_keys WHERE credential_id = $1 AND used_at IS NULL ORDER BY key_number")
+            .bind(credential_id)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("key_number")?;
+                u16::try_from(n).map_err(|_| crate::corrupt("bad key number"))
+            })
+            .collect()
+    }
+
+    /// Marks a key used and returns its code hash; `None` if it was already
+    /// used (a key is consumed when shown, answered right or wrong).
+    pub async fn consume_key(&mut self, credential_id: &str, key_number: u16, now: i64) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "UPDATE key_card_keys SET used_at = $1 WHERE credential_id = $2 AND key_number = $3 AND used_at IS NULL RETURNING code_hash",
+        )
+        .bind(now)
+        .bind(credential_id)
+        .bind(i64::from(key_number))
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(row.map(|r| r.try_get("code_hash")).transpose()?)
+    }
+
+    /// The code hash of a key already consumed by showing it.
+    pub async fn find_key_hash(&mut self, credential_id: &str, key_number: u16) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT code_hash FROM key_card_keys WHERE credential_id = $1 AND key_number = $2")
+            .bind(credential_id)
+            .bind(i64::from(key_number))
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.map(|r| r.try_get("code_hash")).transpose()?)
+    }
+}

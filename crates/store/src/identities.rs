@@ -1,0 +1,211 @@
+//! Identities (the holder's key), enrollments, terms acceptance and reports.
+
+use nyckel_core::credential::IdentityStatus;
+use nyckel_core::ids::UserId;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Result, StoreError, Tx, corrupt, is_unique_violation, new_id, parse};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRow {
+    pub id: String,
+    pub person_id: String,
+    pub user_id: UserId,
+    pub alias: Option<String>,
+    pub status: IdentityStatus,
+    pub status_reason: Option<String>,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub terms_version: Option<u32>,
+    pub key_card_threshold: i64,
+}
+
+const IDENTITY_COLUMNS: &str = "id, person_id, user_id, alias, status, status_reason, created_at, activated_at, terms_version, key_card_threshold";
+
+fn identity_from_row(row: &sqlx::any::AnyRow) -> Result<IdentityRow> {
+    let user_id: String = row.try_get("user_id")?;
+    let status: String = row.try_get("status")?;
+    let terms: Option<i64> = row.try_get("terms_version")?;
+    Ok(IdentityRow {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        user_id: UserId::parse(&user_id).map_err(|_| corrupt("bad stored user ID"))?,
+        alias: row.try_get("alias")?,
+        status: parse(&status, "identity status")?,
+        status_reason: row.try_get("status_reason")?,
+        created_at: row.try_get("created_at")?,
+        activated_at: row.try_get("activated_at")?,
+        terms_version: terms.map(|v| u32::try_from(v).unwrap_or(0)),
+        key_card_threshold: row.try_get("key_card_threshold")?,
+    })
+}
+
+/// An enrollment decision, accepted or refused, as recorded.
+#[derive(Debug, Clone)]
+pub struct NewEnrollment<'a> {
+    pub person_id: Option<&'a str>,
+    pub identity_id: Option<&'a str>,
+    pub channel: &'a str,
+    pub documents: &'a [String],
+    pub witness_person_id: Option<&'a str>,
+    pub refusal_rule: Option<&'a str>,
+    pub officer: &'a str,
+}
+
+impl Tx {
+    async fn find_identity_where(&mut self, clause: &str, value: &str) -> Result<Option<IdentityRow>> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE {clause}");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(value.to_owned()).fetch_optional(self.conn()).await?;
+        row.as_ref().map(identity_from_row).transpose()
+    }
+
+    pub async fn find_identity(&mut self, id: &str) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("id = $1", id).await
+    }
+
+    pub async fn find_identity_by_user_id(&mut self, user_id: &UserId) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("user_id = $1", &user_id.to_string()).await
+    }
+
+    pub async fn find_identity_by_alias(&mut self, alias: &str) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("alias = $1", alias).await
+    }
+
+    /// The person's live (not revoked) identity, if any (R-ENR-5: at most one).
+    pub async fn find_live_identity_of_person(&mut self, person_id: &str) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("person_id = $1 AND status <> 'revoked'", person_id).await
+    }
+
+    /// Creates an identity pending activation. A user ID collision (1 in 900
+    /// million per existing holder) is reported as a conflict to retry.
+    pub async fn insert_identity(&mut self, person_id: &str, user_id: &UserId, now: i64) -> Result<IdentityRow> {
+        let id = new_id();
+        let r = sqlx::query(
+            "INSERT INTO identities (id, person_id, user_id, status, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.clone())
+        .bind(person_id)
+        .bind(user_id.to_string())
+        .bind(IdentityStatus::PendingActivation.as_str())
+        .bind(now)
+        .bind(now)
+        .execute(self.conn())
+        .await;
+        match r {
+            // No query may follow a failed statement in a PostgreSQL
+            // transaction: tell the two constraints apart by name.
+            Err(sqlx::Error::Database(d)) if d.message().contains("person") => {
+                Err(StoreError::Conflict("the person already has an identity"))
+            }
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("user ID taken")),
+            Err(e) => Err(e.into()),
+            Ok(_) => self.find_identity(&id).await?.ok_or(StoreError::NotFound),
+        }
+    }
+
+    pub async fn update_identity_status(
+        &mut self,
+        id: &str,
+        status: IdentityStatus,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let r = sqlx::query("UPDATE identities SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4")
+            .bind(status.as_str())
+            .bind(reason.map(str::to_owned))
+            .bind(now)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn update_identity_activated(&mut self, id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE identities SET status = 'active', activated_at = $1, status_changed_at = $2 WHERE id = $3 AND status = 'pending-activation'",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Sets or clears the alias. An alias taken by someone else is a conflict.
+    pub async fn update_identity_alias(&mut self, id: &str, alias: Option<&str>) -> Result<()> {
+        let r = sqlx::query("UPDATE identities SET alias = $1 WHERE id = $2")
+            .bind(alias.map(str::to_owned))
+            .bind(id)
+            .execute(self.conn())
+            .await;
+        match r {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("alias taken")),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub async fn insert_terms_acceptance(&mut self, identity_id: &str, version: u32, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO terms_acceptances (identity_id, version, accepted_at) VALUES ($1, $2, $3)")
+            .bind(identity_id)
+            .bind(i64::from(version))
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("UPDATE identities SET terms_version = $1, terms_accepted_at = $2 WHERE id = $3")
+            .bind(i64::from(version))
+            .bind(now)
+            .bind(identity_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_enrollment(&mut self, e: &NewEnrollment<'_>, now: i64) -> Result<String> {
+        let id = new_id();
+        let documents = serde_json::to_string(e.documents).map_err(corrupt)?;
+        sqlx::query(
+            "INSERT INTO enrollments (id, person_id, identity_id, channel, documents, witness_person_id, outcome, refusal_rule, officer, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.clone())
+        .bind(e.person_id.map(str::to_owned))
+        .bind(e.identity_id.map(str::to_owned))
+        .bind(e.channel)
+        .bind(documents)
+        .bind(e.witness_person_id.map(str::to_owned))
+        .bind(if e.refusal_rule.is_some() { "refused" } else { "accepted" })
+        .bind(e.refusal_rule.map(str::to_owned))
+        .bind(e.officer)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn insert_register_report(&mut self, identity_id: &str, person_id: &str, note: &str, now: i64) -> Result<String> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO register_reports (id, identity_id, person_id, note, status, reported_at) VALUES ($1, $2, $3, $4, 'open', $5)",
+        )
+        .bind(id.clone())
+        .bind(identity_id)
+        .bind(person_id)
+        .bind(note)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn count_register_reports(&mut self, identity_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM register_reports WHERE identity_id = $1")
+            .bind(identity_id)
+            .fetch_one(self.conn())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}

@@ -1,0 +1,158 @@
+//! Login flows in progress, sessions and trusted devices. Keys are SHA-256
+//! hashes of the cookie values, so a database read does not yield cookies.
+
+use sqlx::Row;
+
+use crate::{Result, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRow {
+    pub csrf: String,
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub identity_id: String,
+    pub csrf: String,
+    pub auth_time: i64,
+    pub amr: String,
+    pub loa: String,
+    pub expires_at: i64,
+}
+
+impl Tx {
+    pub async fn insert_flow(&mut self, id_hash: &str, csrf: &str, state: &str, now: i64, expires_at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO login_flows (id_hash, csrf, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash)
+            .bind(csrf)
+            .bind(state)
+            .bind(now)
+            .bind(expires_at)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The flow, if it exists and has not expired.
+    pub async fn find_flow(&mut self, id_hash: &str, now: i64) -> Result<Option<FlowRow>> {
+        let row = sqlx::query("SELECT csrf, state, created_at, expires_at FROM login_flows WHERE id_hash = $1 AND expires_at > $2")
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|r| {
+            Ok(FlowRow {
+                csrf: r.try_get("csrf")?,
+                state: r.try_get("state")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn update_flow(&mut self, id_hash: &str, state: &str) -> Result<()> {
+        sqlx::query("UPDATE login_flows SET state = $1 WHERE id_hash = $2")
+            .bind(state)
+            .bind(id_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_flow(&mut self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_flows WHERE id_hash = $1").bind(id_hash).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Removes expired flows and sessions; returns how many.
+    pub async fn delete_expired(&mut self, now: i64) -> Result<u64> {
+        let a = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1").bind(now).execute(self.conn()).await?;
+        let b = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(self.conn()).await?;
+        Ok(a.rows_affected() + b.rows_affected())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_session(
+        &mut self,
+        id_hash: &str,
+        identity_id: &str,
+        csrf: &str,
+        amr: &str,
+        loa: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, identity_id, csrf, auth_time, amr, loa, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id_hash)
+        .bind(identity_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(amr)
+        .bind(loa)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_session(&mut self, id_hash: &str, now: i64) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT identity_id, csrf, auth_time, amr, loa, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                identity_id: r.try_get("identity_id")?,
+                csrf: r.try_get("csrf")?,
+                auth_time: r.try_get("auth_time")?,
+                amr: r.try_get("amr")?,
+                loa: r.try_get("loa")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn delete_session(&mut self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Ends every session of an identity (on block).
+    pub async fn delete_sessions_of(&mut self, identity_id: &str) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE identity_id = $1").bind(identity_id).execute(self.conn()).await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn insert_trusted_device(&mut self, device_hash: &str, identity_id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO trusted_devices (device_hash, identity_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4) ON CONFLICT (device_hash, identity_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        )
+        .bind(device_hash)
+        .bind(identity_id)
+        .bind(now)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn is_trusted_device(&mut self, device_hash: &str, identity_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS one FROM trusted_devices WHERE device_hash = $1 AND identity_id = $2")
+            .bind(device_hash)
+            .bind(identity_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.is_some())
+    }
+}
