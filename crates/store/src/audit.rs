@@ -1,6 +1,8 @@
 //! The hash-chained audit log (R-OPS-4).
 
-use nyckel_core::audit::{AuditEntry, ChainError, GENESIS, NewAuditEvent, entry_hash, verify_chain};
+use nyckel_core::audit::{
+    AuditEntry, ChainError, GENESIS, NewAuditEvent, entry_hash, verify_chain,
+};
 use sqlx::Row;
 
 use crate::{Result, Store, Tx, corrupt};
@@ -13,7 +15,8 @@ pub struct VerifyReport {
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
-    v.try_into().map_err(|_| corrupt("audit hash is not 32 bytes"))
+    v.try_into()
+        .map_err(|_| corrupt("audit hash is not 32 bytes"))
 }
 
 fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
@@ -33,13 +36,22 @@ impl Tx {
     /// Appends an event to the chain. The head row is updated first, which
     /// serialises appenders on both backends (row lock / write lock).
     pub async fn append_audit(&mut self, event: &NewAuditEvent, now: i64) -> Result<i64> {
-        let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(self.conn())
-            .await?;
+        let head =
+            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(self.conn())
+                .await?;
         let seq: i64 = head.try_get("seq")?;
         let prev = hash32(head.try_get("hash")?)?;
         let detail = event.detail.to_string();
-        let hash = entry_hash(&prev, seq, now, &event.actor, &event.action, event.subject.as_deref(), &detail);
+        let hash = entry_hash(
+            &prev,
+            seq,
+            now,
+            &event.actor,
+            &event.action,
+            event.subject.as_deref(),
+            &detail,
+        );
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -61,12 +73,17 @@ impl Tx {
     }
 
     /// The newest entries about a subject (a holder's activity page).
-    pub async fn find_audit_by_subject(&mut self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2")
-            .bind(subject)
-            .bind(limit)
-            .fetch_all(self.conn())
-            .await?;
+    pub async fn find_audit_by_subject(
+        &mut self,
+        subject: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows =
+            sqlx::query("SELECT * FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2")
+                .bind(subject)
+                .bind(limit)
+                .fetch_all(self.conn())
+                .await?;
         rows.iter().map(entry_from_row).collect()
     }
 
@@ -81,7 +98,9 @@ impl Tx {
     }
 
     async fn find_audit_head(&mut self) -> Result<(i64, [u8; 32])> {
-        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(self.conn()).await?;
+        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(self.conn())
+            .await?;
         Ok((r.try_get("seq")?, hash32(r.try_get("hash")?)?))
     }
 }
@@ -100,17 +119,28 @@ impl Store {
             // A gap before the first row of a page is also caught by verify_chain.
             match verify_chain(&page, prev) {
                 Ok(p) => prev = p,
-                Err(e) => return Ok(VerifyReport { entries: prev.0, result: Err(e) }),
+                Err(e) => {
+                    return Ok(VerifyReport {
+                        entries: prev.0,
+                        result: Err(e),
+                    });
+                }
             }
         }
         tx.commit().await?;
         let result = if prev.0 != head.0 {
-            Err(ChainError::Truncated { head: head.0, last: prev.0 })
+            Err(ChainError::Truncated {
+                head: head.0,
+                last: prev.0,
+            })
         } else if prev.1 != head.1 {
             Err(ChainError::Edited { seq: prev.0 })
         } else {
             Ok(())
         };
-        Ok(VerifyReport { entries: prev.0, result })
+        Ok(VerifyReport {
+            entries: prev.0,
+            result,
+        })
     }
 }

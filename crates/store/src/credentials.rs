@@ -92,7 +92,10 @@ impl Tx {
 
     pub async fn find_credential(&mut self, id: &str) -> Result<Option<CredentialRow>> {
         let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(credential_from_row).transpose()
     }
 
@@ -101,13 +104,20 @@ impl Tx {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 ORDER BY created_at DESC, id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(identity_id).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(identity_id)
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(credential_from_row).collect()
     }
 
     /// The identity's credentials of one kind that are not retired or
     /// revoked, oldest first (so an active key card comes before a pending one).
-    pub async fn find_live_credentials(&mut self, identity_id: &str, kind: CredentialKind) -> Result<Vec<CredentialRow>> {
+    pub async fn find_live_credentials(
+        &mut self,
+        identity_id: &str,
+        kind: CredentialKind,
+    ) -> Result<Vec<CredentialRow>> {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 AND kind = $2 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
         );
@@ -143,7 +153,11 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn update_credential_counters(&mut self, id: &str, c: &FailureCounters) -> Result<()> {
+    pub async fn update_credential_counters(
+        &mut self,
+        id: &str,
+        c: &FailureCounters,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE credentials SET failures = $1, untrusted_failures = $2, untrusted_locks = $3, untrusted_locked_until = $4 WHERE id = $5",
         )
@@ -168,7 +182,12 @@ impl Tx {
 
     /// Retires every live credential of a kind (e.g. the old password when a
     /// new one is set, outstanding activation codes when a new one is issued).
-    pub async fn retire_credentials(&mut self, identity_id: &str, kind: CredentialKind, now: i64) -> Result<u64> {
+    pub async fn retire_credentials(
+        &mut self,
+        identity_id: &str,
+        kind: CredentialKind,
+        now: i64,
+    ) -> Result<u64> {
         let r = sqlx::query(
             "UPDATE credentials SET status = 'retired', status_changed_at = $1 WHERE identity_id = $2 AND kind = $3 AND status NOT IN ('retired', 'revoked')",
         )
@@ -181,9 +200,15 @@ impl Tx {
     }
 
     /// Stores a key card's codes as keyed hashes.
-    pub async fn insert_key_card_keys(&mut self, credential_id: &str, keys: &[(u16, [u8; 32])]) -> Result<()> {
+    pub async fn insert_key_card_keys(
+        &mut self,
+        credential_id: &str,
+        keys: &[(u16, [u8; 32])],
+    ) -> Result<()> {
         for chunk in keys.chunks(200) {
-            let mut sql = String::from("INSERT INTO key_card_keys (credential_id, key_number, code_hash) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO key_card_keys (credential_id, key_number, code_hash) VALUES ",
+            );
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push(',');
@@ -192,7 +217,10 @@ impl Tx {
             }
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (number, hash) in chunk {
-                q = q.bind(credential_id).bind(i64::from(*number)).bind(hash.to_vec());
+                q = q
+                    .bind(credential_id)
+                    .bind(i64::from(*number))
+                    .bind(hash.to_vec());
             }
             q.execute(self.conn()).await?;
         }
@@ -214,7 +242,12 @@ impl Tx {
 
     /// Marks a key used and returns its code hash; `None` if it was already
     /// used (a key is consumed when shown, answered right or wrong).
-    pub async fn consume_key(&mut self, credential_id: &str, key_number: u16, now: i64) -> Result<Option<Vec<u8>>> {
+    pub async fn consume_key(
+        &mut self,
+        credential_id: &str,
+        key_number: u16,
+        now: i64,
+    ) -> Result<Option<Vec<u8>>> {
         let row = sqlx::query(
             "UPDATE key_card_keys SET used_at = $1 WHERE credential_id = $2 AND key_number = $3 AND used_at IS NULL RETURNING code_hash",
         )
@@ -227,12 +260,18 @@ impl Tx {
     }
 
     /// The code hash of a key already consumed by showing it.
-    pub async fn find_key_hash(&mut self, credential_id: &str, key_number: u16) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT code_hash FROM key_card_keys WHERE credential_id = $1 AND key_number = $2")
-            .bind(credential_id)
-            .bind(i64::from(key_number))
-            .fetch_optional(self.conn())
-            .await?;
+    pub async fn find_key_hash(
+        &mut self,
+        credential_id: &str,
+        key_number: u16,
+    ) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT code_hash FROM key_card_keys WHERE credential_id = $1 AND key_number = $2",
+        )
+        .bind(credential_id)
+        .bind(i64::from(key_number))
+        .fetch_optional(self.conn())
+        .await?;
         Ok(row.map(|r| r.try_get("code_hash")).transpose()?)
     }
 }

@@ -53,9 +53,16 @@ pub struct NewEnrollment<'a> {
 }
 
 impl Tx {
-    async fn find_identity_where(&mut self, clause: &str, value: &str) -> Result<Option<IdentityRow>> {
+    async fn find_identity_where(
+        &mut self,
+        clause: &str,
+        value: &str,
+    ) -> Result<Option<IdentityRow>> {
         let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE {clause}");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(value.to_owned()).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(value.to_owned())
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(identity_from_row).transpose()
     }
 
@@ -63,8 +70,12 @@ impl Tx {
         self.find_identity_where("id = $1", id).await
     }
 
-    pub async fn find_identity_by_user_id(&mut self, user_id: &UserId) -> Result<Option<IdentityRow>> {
-        self.find_identity_where("user_id = $1", &user_id.to_string()).await
+    pub async fn find_identity_by_user_id(
+        &mut self,
+        user_id: &UserId,
+    ) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("user_id = $1", &user_id.to_string())
+            .await
     }
 
     pub async fn find_identity_by_alias(&mut self, alias: &str) -> Result<Option<IdentityRow>> {
@@ -72,13 +83,22 @@ impl Tx {
     }
 
     /// The person's live (not revoked) identity, if any (R-ENR-5: at most one).
-    pub async fn find_live_identity_of_person(&mut self, person_id: &str) -> Result<Option<IdentityRow>> {
-        self.find_identity_where("person_id = $1 AND status <> 'revoked'", person_id).await
+    pub async fn find_live_identity_of_person(
+        &mut self,
+        person_id: &str,
+    ) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("person_id = $1 AND status <> 'revoked'", person_id)
+            .await
     }
 
     /// Creates an identity pending activation. A user ID collision (1 in 900
     /// million per existing holder) is reported as a conflict to retry.
-    pub async fn insert_identity(&mut self, person_id: &str, user_id: &UserId, now: i64) -> Result<IdentityRow> {
+    pub async fn insert_identity(
+        &mut self,
+        person_id: &str,
+        user_id: &UserId,
+        now: i64,
+    ) -> Result<IdentityRow> {
         let id = new_id();
         let r = sqlx::query(
             "INSERT INTO identities (id, person_id, user_id, status, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -149,19 +169,28 @@ impl Tx {
         }
     }
 
-    pub async fn insert_terms_acceptance(&mut self, identity_id: &str, version: u32, now: i64) -> Result<()> {
-        sqlx::query("INSERT INTO terms_acceptances (identity_id, version, accepted_at) VALUES ($1, $2, $3)")
-            .bind(identity_id)
-            .bind(i64::from(version))
-            .bind(now)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("UPDATE identities SET terms_version = $1, terms_accepted_at = $2 WHERE id = $3")
-            .bind(i64::from(version))
-            .bind(now)
-            .bind(identity_id)
-            .execute(self.conn())
-            .await?;
+    pub async fn insert_terms_acceptance(
+        &mut self,
+        identity_id: &str,
+        version: u32,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO terms_acceptances (identity_id, version, accepted_at) VALUES ($1, $2, $3)",
+        )
+        .bind(identity_id)
+        .bind(i64::from(version))
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        sqlx::query(
+            "UPDATE identities SET terms_version = $1, terms_accepted_at = $2 WHERE id = $3",
+        )
+        .bind(i64::from(version))
+        .bind(now)
+        .bind(identity_id)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 
@@ -186,7 +215,13 @@ impl Tx {
         Ok(id)
     }
 
-    pub async fn insert_register_report(&mut self, identity_id: &str, person_id: &str, note: &str, now: i64) -> Result<String> {
+    pub async fn insert_register_report(
+        &mut self,
+        identity_id: &str,
+        person_id: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<String> {
         let id = new_id();
         sqlx::query(
             "INSERT INTO register_reports (id, identity_id, person_id, note, status, reported_at) VALUES ($1, $2, $3, $4, 'open', $5)",

@@ -139,7 +139,9 @@ impl Store {
 
     /// A transaction that only reads.
     pub async fn read(&self) -> Result<Tx> {
-        Ok(Tx { tx: self.pool.begin().await? })
+        Ok(Tx {
+            tx: self.pool.begin().await?,
+        })
     }
 
     /// A cheap round trip, for readiness probes.
@@ -155,7 +157,9 @@ impl Store {
     /// Runs raw SQL: for tests that tamper with the database on purpose.
     #[doc(hidden)]
     pub async fn dangerous_execute_raw(&self, sql: &str) -> Result<u64> {
-        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.pool).await?;
+        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected())
     }
 }
@@ -187,7 +191,8 @@ pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
 }
 
 pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
-    s.parse().map_err(|_| corrupt(format_args!("bad {what}: {s:?}")))
+    s.parse()
+        .map_err(|_| corrupt(format_args!("bad {what}: {s:?}")))
 }
 
 /// A new random identifier.

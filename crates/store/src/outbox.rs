@@ -79,15 +79,19 @@ impl Tx {
     }
 
     pub async fn find_letter(&mut self, id: &str) -> Result<Option<OutboxRow>> {
-        let row = sqlx::query("SELECT * FROM outbox WHERE id = $1").bind(id).fetch_optional(self.conn()).await?;
+        let row = sqlx::query("SELECT * FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(letter_from_row).transpose()
     }
 
     pub async fn find_letters_of(&mut self, identity_id: &str) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query("SELECT * FROM outbox WHERE identity_id = $1 ORDER BY created_at, id")
-            .bind(identity_id)
-            .fetch_all(self.conn())
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM outbox WHERE identity_id = $1 ORDER BY created_at, id")
+                .bind(identity_id)
+                .fetch_all(self.conn())
+                .await?;
         rows.iter().map(letter_from_row).collect()
     }
 

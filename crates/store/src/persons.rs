@@ -72,18 +72,28 @@ impl Tx {
 
     pub async fn find_person(&mut self, id: &str) -> Result<Option<PersonRow>> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(person_from_row).transpose()
     }
 
     pub async fn count_persons(&mut self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(self.conn()).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM persons")
+            .fetch_one(self.conn())
+            .await?;
         Ok(row.try_get("n")?)
     }
 
     /// Inserts new persons and records dated changes for known ones. Call with
     /// at most [`IMPORT_CHUNK`] records at a time, all with distinct CPR numbers.
-    pub async fn upsert_persons(&mut self, records: &[PersonRecord], now: i64, source: &str) -> Result<ImportStats> {
+    pub async fn upsert_persons(
+        &mut self,
+        records: &[PersonRecord],
+        now: i64,
+        source: &str,
+    ) -> Result<ImportStats> {
         let mut stats = ImportStats::default();
         if records.is_empty() {
             return Ok(stats);
@@ -109,7 +119,8 @@ impl Tx {
                 None => fresh.push(r),
                 Some(old) if old.record == *r => stats.unchanged += 1,
                 Some(old) => {
-                    self.change_person(&old.id, &old.record, r, now, source).await?;
+                    self.change_person(&old.id, &old.record, r, now, source)
+                        .await?;
                     stats.changed += 1;
                 }
             }
@@ -199,7 +210,10 @@ impl Tx {
     }
 
     /// The dated changes of a person, oldest first: (changed_at, field, old, new).
-    pub async fn find_person_changes(&mut self, person_id: &str) -> Result<Vec<(i64, String, Option<String>, String)>> {
+    pub async fn find_person_changes(
+        &mut self,
+        person_id: &str,
+    ) -> Result<Vec<(i64, String, Option<String>, String)>> {
         let rows = sqlx::query(
             "SELECT changed_at, field, old_value, new_value FROM person_changes WHERE person_id = $1 ORDER BY changed_at, id",
         )

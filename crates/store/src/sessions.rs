@@ -24,7 +24,14 @@ pub struct SessionRow {
 }
 
 impl Tx {
-    pub async fn insert_flow(&mut self, id_hash: &str, csrf: &str, state: &str, now: i64, expires_at: i64) -> Result<()> {
+    pub async fn insert_flow(
+        &mut self,
+        id_hash: &str,
+        csrf: &str,
+        state: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO login_flows (id_hash, csrf, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id_hash)
             .bind(csrf)
@@ -64,14 +71,23 @@ impl Tx {
     }
 
     pub async fn delete_flow(&mut self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_flows WHERE id_hash = $1").bind(id_hash).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM login_flows WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
     /// Removes expired flows and sessions; returns how many.
     pub async fn delete_expired(&mut self, now: i64) -> Result<u64> {
-        let a = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1").bind(now).execute(self.conn()).await?;
-        let b = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(self.conn()).await?;
+        let a = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        let b = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.conn())
+            .await?;
         Ok(a.rows_affected() + b.rows_affected())
     }
 
@@ -124,17 +140,28 @@ impl Tx {
     }
 
     pub async fn delete_session(&mut self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
     /// Ends every session of an identity (on block).
     pub async fn delete_sessions_of(&mut self, identity_id: &str) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE identity_id = $1").bind(identity_id).execute(self.conn()).await?;
+        let r = sqlx::query("DELETE FROM sessions WHERE identity_id = $1")
+            .bind(identity_id)
+            .execute(self.conn())
+            .await?;
         Ok(r.rows_affected())
     }
 
-    pub async fn insert_trusted_device(&mut self, device_hash: &str, identity_id: &str, now: i64) -> Result<()> {
+    pub async fn insert_trusted_device(
+        &mut self,
+        device_hash: &str,
+        identity_id: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO trusted_devices (device_hash, identity_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4) ON CONFLICT (device_hash, identity_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
         )
@@ -147,12 +174,18 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn is_trusted_device(&mut self, device_hash: &str, identity_id: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 AS one FROM trusted_devices WHERE device_hash = $1 AND identity_id = $2")
-            .bind(device_hash)
-            .bind(identity_id)
-            .fetch_optional(self.conn())
-            .await?;
+    pub async fn is_trusted_device(
+        &mut self,
+        device_hash: &str,
+        identity_id: &str,
+    ) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM trusted_devices WHERE device_hash = $1 AND identity_id = $2",
+        )
+        .bind(device_hash)
+        .bind(identity_id)
+        .fetch_optional(self.conn())
+        .await?;
         Ok(row.is_some())
     }
 }

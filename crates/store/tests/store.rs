@@ -37,9 +37,18 @@ where
 
 async fn seed_identity(store: &Store) -> (String, String) {
     let mut tx = store.write().await.unwrap();
-    tx.upsert_persons(&[person("010190-1234", "Anna")], 1, "test").await.unwrap();
-    let p = tx.find_person_by_cpr(&Cpr::parse("0101901234", today()).unwrap()).await.unwrap().unwrap();
-    let i = tx.insert_identity(&p.id, &UserId::parse("123456789").unwrap(), 2).await.unwrap();
+    tx.upsert_persons(&[person("010190-1234", "Anna")], 1, "test")
+        .await
+        .unwrap();
+    let p = tx
+        .find_person_by_cpr(&Cpr::parse("0101901234", today()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let i = tx
+        .insert_identity(&p.id, &UserId::parse("123456789").unwrap(), 2)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     (p.id, i.id)
 }
@@ -49,7 +58,11 @@ async fn persons_import_and_dated_changes() {
     with_each(|store| async move {
         let mut tx = store.write().await.unwrap();
         let s = tx
-            .upsert_persons(&[person("010190-1234", "Anna"), person("020290-2345", "Bo")], 1000, "a.csv")
+            .upsert_persons(
+                &[person("010190-1234", "Anna"), person("020290-2345", "Bo")],
+                1000,
+                "a.csv",
+            )
             .await
             .unwrap();
         assert_eq!((s.inserted, s.changed, s.unchanged), (2, 0, 0));
@@ -58,7 +71,10 @@ async fn persons_import_and_dated_changes() {
         let mut moved = person("010190-1234", "Anna");
         moved.address = "Nørregade 2, 1165 København K".into();
         let mut tx = store.write().await.unwrap();
-        let s = tx.upsert_persons(&[moved.clone(), person("020290-2345", "Bo")], 2000, "b.csv").await.unwrap();
+        let s = tx
+            .upsert_persons(&[moved.clone(), person("020290-2345", "Bo")], 2000, "b.csv")
+            .await
+            .unwrap();
         assert_eq!((s.inserted, s.changed, s.unchanged), (0, 1, 1));
         let p = tx.find_person_by_cpr(&moved.cpr).await.unwrap().unwrap();
         assert_eq!(p.record, moved);
@@ -77,7 +93,9 @@ async fn persons_import_and_dated_changes() {
 async fn rolled_back_import_leaves_nothing() {
     with_each(|store| async move {
         let mut tx = store.write().await.unwrap();
-        tx.upsert_persons(&[person("010190-1234", "Anna")], 1, "x").await.unwrap();
+        tx.upsert_persons(&[person("010190-1234", "Anna")], 1, "x")
+            .await
+            .unwrap();
         tx.rollback().await.unwrap();
         let mut tx = store.read().await.unwrap();
         assert_eq!(tx.count_persons().await.unwrap(), 0);
@@ -90,16 +108,33 @@ async fn one_live_identity_per_person() {
     with_each(|store| async move {
         let (person_id, identity_id) = seed_identity(&store).await;
         let mut tx = store.write().await.unwrap();
-        let err = tx.insert_identity(&person_id, &UserId::parse("987654321").unwrap(), 3).await.unwrap_err();
+        let err = tx
+            .insert_identity(&person_id, &UserId::parse("987654321").unwrap(), 3)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         tx.rollback().await.unwrap();
 
         let mut tx = store.write().await.unwrap();
-        tx.update_identity_status(&identity_id, IdentityStatus::Revoked, Some("test"), 4).await.unwrap();
-        let again = tx.insert_identity(&person_id, &UserId::parse("987654321").unwrap(), 5).await.unwrap();
+        tx.update_identity_status(&identity_id, IdentityStatus::Revoked, Some("test"), 4)
+            .await
+            .unwrap();
+        let again = tx
+            .insert_identity(&person_id, &UserId::parse("987654321").unwrap(), 5)
+            .await
+            .unwrap();
         assert_eq!(again.status, IdentityStatus::PendingActivation);
-        tx.update_identity_alias(&again.id, Some("anna jensen")).await.unwrap();
-        assert_eq!(tx.find_identity_by_alias("anna jensen").await.unwrap().unwrap().id, again.id);
+        tx.update_identity_alias(&again.id, Some("anna jensen"))
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.find_identity_by_alias("anna jensen")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            again.id
+        );
         tx.commit().await.unwrap();
     })
     .await;
@@ -128,13 +163,21 @@ async fn key_is_consumed_once() {
         let keys: Vec<(u16, [u8; 32])> = (1..=148u16).map(|n| (n, [n as u8; 32])).collect();
         tx.insert_key_card_keys(&card, &keys).await.unwrap();
         assert_eq!(tx.find_unused_keys(&card).await.unwrap().len(), 148);
-        assert_eq!(tx.consume_key(&card, 7, 11).await.unwrap(), Some(vec![7u8; 32]));
+        assert_eq!(
+            tx.consume_key(&card, 7, 11).await.unwrap(),
+            Some(vec![7u8; 32])
+        );
         assert_eq!(tx.consume_key(&card, 7, 12).await.unwrap(), None);
         assert_eq!(tx.find_unused_keys(&card).await.unwrap().len(), 147);
-        let live = tx.find_live_credentials(&identity_id, CredentialKind::KeyCard).await.unwrap();
+        let live = tx
+            .find_live_credentials(&identity_id, CredentialKind::KeyCard)
+            .await
+            .unwrap();
         assert_eq!(live.len(), 1);
         assert_eq!(live[0].activated_at, Some(10));
-        tx.update_credential_status(&card, CredentialStatus::BlockedByHolder, Some("lost"), 13).await.unwrap();
+        tx.update_credential_status(&card, CredentialStatus::BlockedByHolder, Some("lost"), 13)
+            .await
+            .unwrap();
         let c = tx.find_credential(&card).await.unwrap().unwrap();
         assert_eq!(c.status, CredentialStatus::BlockedByHolder);
         assert_eq!(c.status_reason.as_deref(), Some("lost"));
@@ -162,13 +205,21 @@ async fn outbox_forgets_body_on_dispatch() {
             .await
             .unwrap();
         assert_eq!(tx.find_letters(false).await.unwrap().len(), 1);
-        tx.update_letter_dispatched(&id, "operator:test", 2).await.unwrap();
+        tx.update_letter_dispatched(&id, "operator:test", 2)
+            .await
+            .unwrap();
         let l = tx.find_letter(&id).await.unwrap().unwrap();
         assert_eq!(l.body, None);
         assert_eq!(l.dispatched_at, Some(2));
         assert!(tx.find_letters(false).await.unwrap().is_empty());
-        assert!(matches!(tx.update_letter_dispatched(&id, "x", 3).await, Err(StoreError::Conflict(_))));
-        assert!(matches!(tx.update_letter_dispatched("Lnope", "x", 3).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            tx.update_letter_dispatched(&id, "x", 3).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            tx.update_letter_dispatched("Lnope", "x", 3).await,
+            Err(StoreError::NotFound)
+        ));
         tx.commit().await.unwrap();
     })
     .await;
@@ -191,7 +242,9 @@ async fn append(store: &Store, n: usize) {
     for i in 0..n {
         let mut tx = store.write().await.unwrap();
         tx.append_audit(
-            &NewAuditEvent::new("system", "test.event").subject("s1").detail(serde_json::json!({ "i": i })),
+            &NewAuditEvent::new("system", "test.event")
+                .subject("s1")
+                .detail(serde_json::json!({ "i": i })),
             1000 + i as i64,
         )
         .await
@@ -208,15 +261,30 @@ async fn audit_chain_detects_edit_delete_and_truncation() {
         assert_eq!(r.entries, 5);
         assert_eq!(r.result, Ok(()));
 
-        store.dangerous_execute_raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await.unwrap();
-        assert_eq!(store.verify_audit().await.unwrap().result, Err(ChainError::Edited { seq: 3 }));
-        store.dangerous_execute_raw("UPDATE audit_log SET actor = 'system' WHERE seq = 3").await.unwrap();
-        assert_eq!(store.verify_audit().await.unwrap().result, Ok(()));
-
-        store.dangerous_execute_raw("DELETE FROM audit_log WHERE seq = 2").await.unwrap();
+        store
+            .dangerous_execute_raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+            .await
+            .unwrap();
         assert_eq!(
             store.verify_audit().await.unwrap().result,
-            Err(ChainError::Gap { expected: 2, found: 3 })
+            Err(ChainError::Edited { seq: 3 })
+        );
+        store
+            .dangerous_execute_raw("UPDATE audit_log SET actor = 'system' WHERE seq = 3")
+            .await
+            .unwrap();
+        assert_eq!(store.verify_audit().await.unwrap().result, Ok(()));
+
+        store
+            .dangerous_execute_raw("DELETE FROM audit_log WHERE seq = 2")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.verify_audit().await.unwrap().result,
+            Err(ChainError::Gap {
+                expected: 2,
+                found: 3
+            })
         );
     })
     .await;
@@ -226,7 +294,10 @@ async fn audit_chain_detects_edit_delete_and_truncation() {
 async fn audit_chain_detects_deleted_tail() {
     with_each(|store| async move {
         append(&store, 3).await;
-        store.dangerous_execute_raw("DELETE FROM audit_log WHERE seq = 3").await.unwrap();
+        store
+            .dangerous_execute_raw("DELETE FROM audit_log WHERE seq = 3")
+            .await
+            .unwrap();
         assert_eq!(
             store.verify_audit().await.unwrap().result,
             Err(ChainError::Truncated { head: 3, last: 2 })
@@ -244,9 +315,13 @@ async fn concurrent_audit_appends_keep_the_chain() {
             handles.push(tokio::spawn(async move {
                 for i in 0..10 {
                     let mut tx = store.write().await.unwrap();
-                    tx.append_audit(&NewAuditEvent::new(format!("t{t}"), "x").detail(serde_json::json!({"i": i})), i)
-                        .await
-                        .unwrap();
+                    tx.append_audit(
+                        &NewAuditEvent::new(format!("t{t}"), "x")
+                            .detail(serde_json::json!({"i": i})),
+                        i,
+                    )
+                    .await
+                    .unwrap();
                     tx.commit().await.unwrap();
                 }
             }));

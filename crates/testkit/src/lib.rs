@@ -11,7 +11,8 @@ use sqlx::Connection;
 
 /// Where the admin connection for creating test databases goes.
 pub fn postgres_admin_url() -> String {
-    std::env::var("NYCKEL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("NYCKEL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn postgres_required() -> bool {
@@ -39,7 +40,8 @@ enum Cleanup {
 
 impl TestDb {
     pub fn sqlite() -> Self {
-        let dir = std::env::temp_dir().join(format!("nyckel-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("nyckel-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("nyckel.db");
         Self {
@@ -57,7 +59,9 @@ impl TestDb {
             Ok(c) => c,
             Err(e) => {
                 if postgres_required() {
-                    panic!("PostgreSQL is required (NYCKEL_REQUIRE_POSTGRES=1) but unreachable at {admin}: {e}");
+                    panic!(
+                        "PostgreSQL is required (NYCKEL_REQUIRE_POSTGRES=1) but unreachable at {admin}: {e}"
+                    );
                 }
                 eprintln!("SKIPPED: PostgreSQL unreachable at {admin}: {e}");
                 return None;
@@ -69,7 +73,10 @@ impl TestDb {
             .await
             .unwrap();
         conn.close().await.ok();
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin.clone());
         Some(Self {
             url: format!("{base}/{name}"),
             backend: Backend::Postgres,
@@ -85,7 +92,9 @@ impl TestDb {
     }
 
     pub async fn open(&self) -> Store {
-        Store::open(&self.url, &StoreOptions::default()).await.unwrap()
+        Store::open(&self.url, &StoreOptions::default())
+            .await
+            .unwrap()
     }
 }
 
@@ -100,10 +109,15 @@ impl Drop for TestDb {
                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                 // Drop may run inside a runtime: do the async work on a thread of its own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     rt.block_on(async {
                         if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                                .execute(&mut c)
+                                .await;
                         }
                     });
                 })
