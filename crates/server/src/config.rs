@@ -28,9 +28,9 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub argon2: Argon2Config,
     pub lockout: LockoutPolicy,
-    /// Login attempts (wrong passwords and codes) per minute from one IP
+    /// Password and code attempts per minute from one IP
     /// address before it must wait; devices that logged in before are exempt.
-    pub ip_failures_per_minute: u32,
+    pub ip_attempts_per_minute: u32,
     /// Seconds a login flow may take.
     pub flow_ttl_secs: i64,
     /// Seconds a My nyckel session lasts.
@@ -80,7 +80,7 @@ impl Default for Config {
             secret_key: None,
             argon2: Argon2Config::default(),
             lockout: LockoutPolicy::default(),
-            ip_failures_per_minute: 30,
+            ip_attempts_per_minute: 30,
             flow_ttl_secs: 15 * 60,
             session_ttl_secs: 30 * 60,
             key_card_reorder_threshold: nyckel_core::keycard::DEFAULT_REORDER_THRESHOLD,

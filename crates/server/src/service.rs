@@ -814,11 +814,11 @@ impl Nyckel {
         let cards = tx
             .find_live_credentials(&identity.id, CredentialKind::KeyCard)
             .await?;
+        // The card in use first, a new card on its way after it (or first,
+        // when the holder says it has arrived).
         let mut usable: Vec<&CredentialRow> =
             cards.iter().filter(|c| c.status.is_usable()).collect();
-        if prefer_new {
-            usable.reverse();
-        }
+        usable.sort_by_key(|c| (c.status == CredentialStatus::Active) == prefer_new);
         for card in usable {
             let unused: Vec<KeyNumber> = tx
                 .find_unused_keys(&card.id)

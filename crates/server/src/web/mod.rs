@@ -1,8 +1,29 @@
 //! The axum application: routes, pages, cookies, CSRF, throttling.
+//!
+//! Every form carries a CSRF token bound to the login flow or the session
+//! and compared in constant time; cookies are opaque random values whose
+//! SHA-256 keys the database rows, so flows and sessions survive a restart
+//! and are shared by several server processes.
 
-use std::net::SocketAddr;
+mod login;
+mod my;
+mod pages;
 
-use crate::service::Nyckel;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::service::{Nyckel, ServiceError};
 
 /// What `nyckel demo` shows on the start page so that a newcomer can log in.
 #[derive(Debug, Clone, Default)]
@@ -12,6 +33,25 @@ pub struct DemoInfo {
     /// (key number, code) pairs of the demo holder's key card.
     pub key_card: Vec<(String, String)>,
 }
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub nyckel: Nyckel,
+    pub demo: Option<Arc<DemoInfo>>,
+    /// Login attempts per client address. In-process: N servers allow N×
+    /// this, which is fine for a soft throttle (account lockout is in the database).
+    pub ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AppState {
+    pub fn phone(&self) -> &str {
+        &self.nyckel.config.support.phone
+    }
+}
+
+pub(crate) const FLOW_COOKIE: &str = "nyckel_flow";
+pub(crate) const SESSION_COOKIE: &str = "nyckel_session";
+pub(crate) const DEVICE_COOKIE: &str = "nyckel_device";
 
 /// Serves until ctrl-c / SIGTERM, then finishes requests in flight.
 pub async fn run(
@@ -49,6 +89,290 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-pub fn router(_nyckel: Nyckel, _demo: Option<DemoInfo>) -> axum::Router {
-    axum::Router::new()
+/// The application. Needs `into_make_service_with_connect_info::<SocketAddr>()`.
+pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
+    let per_minute =
+        NonZeroU32::new(nyckel.config.ip_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    let state = AppState {
+        nyckel,
+        demo: demo.map(Arc::new),
+        ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+    };
+    let pages = Router::new()
+        .route("/", get(index))
+        .route("/help", get(help))
+        .route("/login", get(login::show))
+        .route("/login/identify", post(login::identify))
+        .route("/login/password", post(login::password))
+        .route("/login/new-password", post(login::new_password))
+        .route("/login/terms", post(login::terms))
+        .route("/login/report", post(login::report))
+        .route("/login/keycard", post(login::keycard))
+        .route("/login/new-card", post(login::new_card))
+        .route("/my", get(my::show))
+        .route("/my/block", post(my::block))
+        .route("/my/alias", post(my::alias))
+        .route("/my/report", post(my::report))
+        .route("/logout", post(my::logout))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new()
+        .merge(pages)
+        .route("/static/style.css", get(style))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.nyckel.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn index(State(s): State<AppState>) -> Response {
+    render(
+        StatusCode::OK,
+        &pages::Index {
+            support_phone: s.phone(),
+            demo: s.demo.as_deref(),
+        },
+    )
+}
+
+async fn help(State(s): State<AppState>) -> Response {
+    let schedule = &s.nyckel.config.support;
+    let now =
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(s.nyckel.now()).unwrap_or_default();
+    let status = schedule.status(now);
+    let fmt = |h: Option<nyckel_core::support::Hours>| {
+        h.map_or_else(|| "closed".to_owned(), |h| h.to_string())
+    };
+    let special_days = schedule
+        .special_days
+        .iter()
+        .map(|d| format!("{} {}: {}", d.day, month_name(d.month), fmt(d.hours)))
+        .collect();
+    let page = pages::Help {
+        support_phone: s.phone(),
+        open_now: status.open_now,
+        today_hours: status.today_hours.map(|h| h.to_string()),
+        next_open: status
+            .next_open
+            .map(|t| t.format("%A %-d %B at %H:%M").to_string()),
+        weekday_hours: fmt(schedule.weekday),
+        weekend_hours: fmt(schedule.weekend_and_holiday),
+        special_days,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn month_name(m: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    NAMES
+        .get(m.wrapping_sub(1) as usize)
+        .copied()
+        .unwrap_or("?")
+}
+
+async fn not_found(State(s): State<AppState>) -> Response {
+    message(
+        &s,
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address.".into(),
+        None,
+        false,
+    )
+}
+
+pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub(crate) fn message(
+    s: &AppState,
+    status: StatusCode,
+    heading: &str,
+    message: String,
+    next: Option<String>,
+    ok: bool,
+) -> Response {
+    render(
+        status,
+        &pages::Message {
+            support_phone: s.phone(),
+            heading,
+            message,
+            next,
+            is_error: !ok,
+            link: if ok { "/my" } else { "/login?restart=1" },
+            link_text: if ok { "Go to My nyckel" } else { "Start again" },
+        },
+    )
+}
+
+/// What to do next, with the support line and whether it is open now.
+pub(crate) fn support_hint(s: &AppState) -> String {
+    let now =
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(s.nyckel.now()).unwrap_or_default();
+    let status = s.nyckel.config.support.status(now);
+    let when = if status.open_now {
+        "open now".to_owned()
+    } else {
+        status.next_open.map_or_else(
+            || "closed now".to_owned(),
+            |t| format!("closed now, opens {}", t.format("%A at %H:%M")),
+        )
+    };
+    format!(
+        "If you have forgotten your password, or it or your key card is blocked, call support on {} ({when}) or visit a citizen service centre. See the help page.",
+        s.phone()
+    )
+}
+
+/// Errors of the web tier: the person sees a page that says what to do; the
+/// detail goes to the log only.
+pub(crate) enum WebError {
+    Service(ServiceError),
+    /// The flow cookie is missing or the flow expired.
+    FlowExpired,
+    /// A form's CSRF token did not match.
+    Csrf,
+    /// Not logged in (for My nyckel).
+    NoSession,
+}
+
+impl From<ServiceError> for WebError {
+    fn from(e: ServiceError) -> Self {
+        WebError::Service(e)
+    }
+}
+
+impl From<nyckel_store::StoreError> for WebError {
+    fn from(e: nyckel_store::StoreError) -> Self {
+        WebError::Service(e.into())
+    }
+}
+
+impl WebError {
+    pub(crate) fn into_page(self, s: &AppState) -> Response {
+        match self {
+            WebError::Service(ServiceError::Hash(crate::hashing::HashError::Busy)) => {
+                let mut r = message(
+                    s,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "nyckel is very busy",
+                    "Too many people are logging in right now. Nothing has been lost: wait a minute and try again.".into(),
+                    None,
+                    false,
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+                r
+            }
+            WebError::Service(e) => {
+                tracing::error!(error = %e, "request failed");
+                message(
+                    s,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "nyckel could not finish your request. Nothing was changed. Please try again in a moment.".into(),
+                    Some(support_hint(s)),
+                    false,
+                )
+            }
+            WebError::FlowExpired => message(
+                s,
+                StatusCode::BAD_REQUEST,
+                "Your login has expired",
+                "The login took too long or was started in another window. Please start again."
+                    .into(),
+                None,
+                false,
+            ),
+            WebError::Csrf => message(
+                s,
+                StatusCode::FORBIDDEN,
+                "The form could not be accepted",
+                "The form was out of date or did not come from this site. Please start again."
+                    .into(),
+                None,
+                false,
+            ),
+            WebError::NoSession => axum::response::Redirect::to("/login").into_response(),
+        }
+    }
+}
+
+pub(crate) fn cookie(
+    s: &AppState,
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_path("/");
+    c.set_secure(s.nyckel.config.secure_cookies);
+    c.set_max_age(cookie_time(max_age_secs));
+    c
+}
+
+fn cookie_time(secs: i64) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(secs)
+}
+
+pub(crate) fn removal(name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::new(name, "");
+    c.set_path("/");
+    c.make_removal();
+    c
 }

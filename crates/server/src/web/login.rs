@@ -1,0 +1,689 @@
+//! The login flow (R-AUTH-1): identify → password → (first time: choose a
+//! password) → (new terms: accept) → key-card code → My nyckel.
+//!
+//! The flow's state lives in the database under the SHA-256 of an opaque
+//! cookie; each step is checked server-side against the state, so a form
+//! posted out of order only shows the step the flow is really at.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use nyckel_core::alias::LoginName;
+use nyckel_core::assurance::AuthMethod;
+use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::lockout::Trust;
+use nyckel_core::secret::{SecretString, ct_eq};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    AppState, DEVICE_COOKIE, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, message, pages,
+    removal, render, support_hint,
+};
+use crate::service::{Challenge, KeyCardStep, PasswordStep, cookie_hash, random_token};
+
+/// Where a login flow is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub(crate) enum Step {
+    Identify,
+    /// `identity_id` is `None` for a name that matches nobody: the flow goes
+    /// on exactly as for a real holder, so that nobody learns who exists.
+    Password {
+        identity_id: Option<String>,
+        login_name: String,
+    },
+    ChoosePassword {
+        identity_id: String,
+        login_name: String,
+    },
+    Terms {
+        identity_id: String,
+        reported: bool,
+    },
+    /// `challenge` is the key shown (already consumed); `None` until shown.
+    KeyCard {
+        identity_id: String,
+        challenge: Option<Challenge>,
+        prefer_new: bool,
+    },
+}
+
+pub(crate) struct Flow {
+    id_hash: String,
+    csrf: String,
+    step: Step,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Restart {
+    restart: Option<String>,
+}
+
+async fn load(s: &AppState, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
+    let Some(c) = jar.get(FLOW_COOKIE) else {
+        return Ok(None);
+    };
+    let id_hash = cookie_hash(c.value());
+    let mut tx = s.nyckel.store.read().await?;
+    let row = tx.find_flow(&id_hash, s.nyckel.now()).await?;
+    tx.commit().await?;
+    let Some(row) = row else { return Ok(None) };
+    match serde_json::from_str::<Step>(&row.state) {
+        Ok(step) => Ok(Some(Flow {
+            id_hash,
+            csrf: row.csrf,
+            step,
+        })),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The flow a form belongs to, checking its CSRF token.
+async fn load_for_post(s: &AppState, jar: &CookieJar, csrf: &str) -> Result<Flow, WebError> {
+    let flow = load(s, jar).await?.ok_or(WebError::FlowExpired)?;
+    if !ct_eq(flow.csrf.as_bytes(), csrf.as_bytes()) {
+        return Err(WebError::Csrf);
+    }
+    Ok(flow)
+}
+
+async fn start(s: &AppState, jar: CookieJar) -> Result<(CookieJar, Flow), WebError> {
+    if let Some(old) = jar.get(FLOW_COOKIE) {
+        let mut tx = s.nyckel.store.write().await?;
+        tx.delete_flow(&cookie_hash(old.value())).await?;
+        tx.commit().await?;
+    }
+    let token = random_token();
+    let flow = Flow {
+        id_hash: cookie_hash(&token),
+        csrf: random_token(),
+        step: Step::Identify,
+    };
+    let now = s.nyckel.now();
+    let ttl = s.nyckel.config.flow_ttl_secs;
+    let mut tx = s.nyckel.store.write().await?;
+    tx.insert_flow(
+        &flow.id_hash,
+        &flow.csrf,
+        &state_json(&flow.step),
+        now,
+        now + ttl * 1000,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((jar.add(cookie(s, FLOW_COOKIE, token, ttl)), flow))
+}
+
+fn state_json(step: &Step) -> String {
+    serde_json::to_string(step).unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
+}
+
+async fn save(s: &AppState, flow: &Flow) -> Result<(), WebError> {
+    let mut tx = s.nyckel.store.write().await?;
+    tx.update_flow(&flow.id_hash, &state_json(&flow.step))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn finish(s: &AppState, flow: &Flow) -> Result<(), WebError> {
+    let mut tx = s.nyckel.store.write().await?;
+    tx.delete_flow(&flow.id_hash).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn to_login() -> Response {
+    Redirect::to("/login").into_response()
+}
+
+/// GET /login: shows the step the flow is at (starting one if needed).
+pub(crate) async fn show(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<Restart>,
+) -> Response {
+    let result = async {
+        let existing = if q.restart.is_some() {
+            None
+        } else {
+            load(&s, &jar).await?
+        };
+        let (jar, mut flow) = match existing {
+            Some(f) => (jar, f),
+            None => start(&s, jar).await?,
+        };
+        let page = render_step(&s, &mut flow, None, StatusCode::OK).await?;
+        Ok::<_, WebError>((jar, page).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_page(&s))
+}
+
+/// Renders the current step, with an error message if one is given.
+async fn render_step(
+    s: &AppState,
+    flow: &mut Flow,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let phone = s.phone();
+    let next = error.as_ref().map(|_| support_hint(s));
+    let csrf = flow.csrf.clone();
+    Ok(match &mut flow.step {
+        Step::Identify => render(
+            status,
+            &pages::Identify {
+                support_phone: phone,
+                csrf: &csrf,
+                login_name: "",
+                error,
+                next,
+            },
+        ),
+        Step::Password { login_name, .. } => render(
+            status,
+            &pages::Password {
+                support_phone: phone,
+                csrf: &csrf,
+                login_name,
+                error,
+                next,
+            },
+        ),
+        Step::ChoosePassword { login_name, .. } => render(
+            status,
+            &pages::ChoosePassword {
+                support_phone: phone,
+                csrf: &csrf,
+                login_name,
+                error,
+                next: None,
+            },
+        ),
+        Step::Terms {
+            identity_id,
+            reported,
+        } => {
+            let mut tx = s.nyckel.store.read().await?;
+            let identity = tx.find_identity(identity_id).await?;
+            let person = match &identity {
+                Some(i) => tx.find_person(&i.person_id).await?,
+                None => None,
+            };
+            tx.commit().await?;
+            let Some(person) = person else {
+                return Err(WebError::FlowExpired);
+            };
+            render(
+                status,
+                &pages::Terms {
+                    support_phone: phone,
+                    csrf: &csrf,
+                    version: nyckel_core::terms::VERSION,
+                    paragraphs: nyckel_core::terms::PARAGRAPHS,
+                    name: person.record.full_name(),
+                    address: person.record.address.clone(),
+                    reported: *reported,
+                    error,
+                    next: None,
+                },
+            )
+        }
+        Step::KeyCard {
+            identity_id,
+            challenge,
+            prefer_new,
+        } => {
+            let identity_id = identity_id.clone();
+            if challenge.is_none() {
+                let mut tx = s.nyckel.store.read().await?;
+                let identity = tx.find_identity(&identity_id).await?;
+                tx.commit().await?;
+                let Some(identity) = identity else {
+                    return Err(WebError::FlowExpired);
+                };
+                match s.nyckel.start_key_challenge(&identity, *prefer_new).await? {
+                    Some(c) => *challenge = Some(c),
+                    None => {
+                        finish(s, flow).await?;
+                        return Ok(message(
+                            s,
+                            StatusCode::FORBIDDEN,
+                            "No usable key card",
+                            "Your key card is blocked or used up, so nyckel cannot ask you for a code.".into(),
+                            Some(support_hint(s)),
+                            false,
+                        ));
+                    }
+                }
+                save(s, flow).await?;
+            }
+            let Step::KeyCard {
+                challenge: Some(c), ..
+            } = &flow.step
+            else {
+                return Err(WebError::FlowExpired);
+            };
+            let pending_card = s
+                .nyckel
+                .pending_card(&identity_id)
+                .await?
+                .filter(|p| *p != c.card_id);
+            render(
+                status,
+                &pages::KeyCard {
+                    support_phone: phone,
+                    csrf: &csrf,
+                    key_number: c.key_number.to_string(),
+                    card_id: c.card_id.clone(),
+                    pending_card,
+                    error,
+                    next,
+                },
+            )
+        }
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct IdentifyForm {
+    csrf: String,
+    login_name: String,
+}
+
+pub(crate) async fn identify(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<IdentifyForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        if !matches!(flow.step, Step::Identify | Step::Password { .. }) {
+            return Ok(to_login());
+        }
+        let name = match LoginName::parse(&f.login_name, s.nyckel.today()) {
+            Ok(n) => n,
+            Err(e) => {
+                flow.step = Step::Identify;
+                let phone = s.phone();
+                let login_name: String = f.login_name.chars().take(64).collect();
+                return Ok(render(
+                    StatusCode::BAD_REQUEST,
+                    &pages::Identify {
+                        support_phone: phone,
+                        csrf: &flow.csrf,
+                        login_name: &login_name,
+                        error: Some(capitalise(&e.to_string())),
+                        next: None,
+                    },
+                ));
+            }
+        };
+        let identity = s.nyckel.resolve_login_name(&name).await?;
+        let shown = match &name {
+            LoginName::UserId(u) => u.to_string(),
+            LoginName::Cpr(c) => c.masked(),
+            LoginName::Alias(a) => a.as_str().to_owned(),
+        };
+        flow.step = Step::Password {
+            identity_id: identity.map(|i| i.id),
+            login_name: shown,
+        };
+        save(&s, &flow).await?;
+        Ok::<_, WebError>(Redirect::to("/login").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    csrf: String,
+    password: String,
+}
+
+pub(crate) async fn password(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::Password { identity_id, login_name } = flow.step.clone() else { return Ok(to_login()) };
+        let identity = match &identity_id {
+            Some(id) => {
+                let mut tx = s.nyckel.store.read().await?;
+                let i = tx.find_identity(id).await?;
+                tx.commit().await?;
+                i
+            }
+            None => None,
+        };
+        let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned());
+        let trust = match &identity {
+            Some(i) if s.nyckel.is_trusted_device(device.as_deref(), &i.id).await? => Trust::TrustedDevice,
+            _ => Trust::Untrusted,
+        };
+        let ip = peer.ip();
+        if trust == Trust::Untrusted && s.ip_limiter.check_key(&ip).is_err() {
+            return Ok(message(
+                &s,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "There have been too many login attempts from your network. Wait a minute and try again.".into(),
+                Some("On a device where you have logged in before, you can log in as usual.".into()),
+                false,
+            ));
+        }
+        // Very long input is never a password: refuse without hashing it.
+        let input = SecretString::new(if f.password.chars().count() > 128 { String::new() } else { f.password });
+        let outcome = s.nyckel.check_password_step(identity.as_ref(), &input, trust, &ip.to_string()).await?;
+        match outcome {
+            PasswordStep::Password(identity) => {
+                flow.step = if nyckel_core::terms::must_accept(identity.terms_version) {
+                    Step::Terms { identity_id: identity.id, reported: false }
+                } else {
+                    Step::KeyCard { identity_id: identity.id, challenge: None, prefer_new: false }
+                };
+            }
+            PasswordStep::ActivationCode(identity) => {
+                flow.step = Step::ChoosePassword { identity_id: identity.id, login_name };
+            }
+            PasswordStep::IdentityBlocked(_) => {
+                finish(&s, &flow).await?;
+                return Ok(message(
+                    &s,
+                    StatusCode::FORBIDDEN,
+                    "Your nyckel is blocked",
+                    "Your nyckel has been blocked, so you cannot log in with it.".into(),
+                    Some(support_hint(&s)),
+                    false,
+                ));
+            }
+            PasswordStep::Refused => {
+                return render_step(&s, &mut flow, Some("Wrong user ID or password.".into()), StatusCode::UNAUTHORIZED).await;
+            }
+        }
+        save(&s, &flow).await?;
+        Ok::<_, WebError>(Redirect::to("/login").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewPasswordForm {
+    csrf: String,
+    new_password: String,
+    confirm: String,
+}
+
+pub(crate) async fn new_password(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<NewPasswordForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::ChoosePassword { identity_id, .. } = flow.step.clone() else {
+            return Ok(to_login());
+        };
+        let mut tx = s.nyckel.store.read().await?;
+        let identity = tx
+            .find_identity(&identity_id)
+            .await?
+            .ok_or(WebError::FlowExpired)?;
+        tx.commit().await?;
+        let new = SecretString::new(f.new_password);
+        if !new.ct_eq(&f.confirm) {
+            return render_step(
+                &s,
+                &mut flow,
+                Some("The two passwords are not the same. Type the same password twice.".into()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        if let Err(rejection) = s.nyckel.set_password(&identity, &new).await? {
+            return render_step(
+                &s,
+                &mut flow,
+                Some(rejection.to_string()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        flow.step = if nyckel_core::terms::must_accept(identity.terms_version) {
+            Step::Terms {
+                identity_id,
+                reported: false,
+            }
+        } else {
+            Step::KeyCard {
+                identity_id,
+                challenge: None,
+                prefer_new: false,
+            }
+        };
+        save(&s, &flow).await?;
+        Ok::<_, WebError>(Redirect::to("/login").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TermsForm {
+    csrf: String,
+    accept: Option<String>,
+}
+
+pub(crate) async fn terms(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<TermsForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::Terms { identity_id, .. } = flow.step.clone() else {
+            return Ok(to_login());
+        };
+        if f.accept.as_deref() != Some("yes") {
+            return render_step(
+                &s,
+                &mut flow,
+                Some(
+                    "Tick the box to accept the terms of use. Without them you cannot use nyckel."
+                        .into(),
+                ),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        let mut tx = s.nyckel.store.read().await?;
+        let identity = tx
+            .find_identity(&identity_id)
+            .await?
+            .ok_or(WebError::FlowExpired)?;
+        tx.commit().await?;
+        s.nyckel.accept_terms(&identity).await?;
+        flow.step = Step::KeyCard {
+            identity_id,
+            challenge: None,
+            prefer_new: false,
+        };
+        save(&s, &flow).await?;
+        Ok::<_, WebError>(Redirect::to("/login").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ReportForm {
+    pub(crate) csrf: String,
+    pub(crate) note: String,
+}
+
+pub(crate) async fn report(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<ReportForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::Terms { identity_id, .. } = flow.step.clone() else {
+            return Ok(to_login());
+        };
+        let note = f.note.trim();
+        if note.is_empty() || note.chars().count() > 1000 {
+            return render_step(
+                &s,
+                &mut flow,
+                Some("Describe what is wrong in at most 1000 characters.".into()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        record_report(&s, &identity_id, note).await?;
+        flow.step = Step::Terms {
+            identity_id,
+            reported: true,
+        };
+        save(&s, &flow).await?;
+        Ok::<_, WebError>(Redirect::to("/login").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+/// Records a holder's report that the register's details are wrong (R-SELF-1).
+pub(crate) async fn record_report(
+    s: &AppState,
+    identity_id: &str,
+    note: &str,
+) -> Result<(), WebError> {
+    let now = s.nyckel.now();
+    let mut tx = s.nyckel.store.write().await?;
+    let identity = tx
+        .find_identity(identity_id)
+        .await?
+        .ok_or(WebError::FlowExpired)?;
+    let id = tx
+        .insert_register_report(&identity.id, &identity.person_id, note, now)
+        .await?;
+    tx.append_audit(
+        &NewAuditEvent::new(format!("holder:{}", identity.user_id), "register.reported")
+            .subject(identity.id.clone())
+            .detail(json!({ "report": id })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct KeyCardForm {
+    csrf: String,
+    code: String,
+}
+
+pub(crate) async fn keycard(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(f): Form<KeyCardForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::KeyCard { identity_id, challenge: Some(challenge), prefer_new } = flow.step.clone() else { return Ok(to_login()) };
+        let mut tx = s.nyckel.store.read().await?;
+        let identity = tx.find_identity(&identity_id).await?.ok_or(WebError::FlowExpired)?;
+        tx.commit().await?;
+        if !identity.status.may_log_in() {
+            finish(&s, &flow).await?;
+            return Ok(message(&s, StatusCode::FORBIDDEN, "Your nyckel is blocked", "Your nyckel has been blocked, so you cannot log in with it.".into(), Some(support_hint(&s)), false));
+        }
+        let ip = peer.ip().to_string();
+        let code: String = f.code.chars().take(16).collect();
+        let (step, auth) = s.nyckel.check_key_code(&identity, &challenge, &code, &[AuthMethod::Password], &ip).await?;
+        match (step, auth) {
+            (KeyCardStep::Accepted, Some(auth)) => {
+                finish(&s, &flow).await?;
+                let session = random_token();
+                let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 64).unwrap_or_else(random_token);
+                s.nyckel.complete_login(auth, &session, &device, &ip).await?;
+                let jar = jar
+                    .remove(removal(FLOW_COOKIE))
+                    .add(cookie(&s, SESSION_COOKIE, session, s.nyckel.config.session_ttl_secs))
+                    .add(cookie(&s, DEVICE_COOKIE, device, 400 * 86_400));
+                Ok((jar, Redirect::to("/my")).into_response())
+            }
+            (KeyCardStep::Blocked, _) => {
+                finish(&s, &flow).await?;
+                Ok(message(
+                    &s,
+                    StatusCode::FORBIDDEN,
+                    "Your key card is blocked",
+                    "Too many wrong codes were entered, so your key card has been blocked.".into(),
+                    Some(support_hint(&s)),
+                    false,
+                ))
+            }
+            _ => {
+                let error = format!(
+                    "Wrong code for key {}. That key cannot be used again: enter the code for the new key number shown.",
+                    challenge.key_number
+                );
+                flow.step = Step::KeyCard { identity_id, challenge: None, prefer_new };
+                render_step(&s, &mut flow, Some(error), StatusCode::UNAUTHORIZED).await
+            }
+        }
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
+}
+
+/// The holder has received a new key card and wants to be asked from it.
+pub(crate) async fn new_card(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    async {
+        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::KeyCard { identity_id, .. } = flow.step.clone() else {
+            return Ok(to_login());
+        };
+        flow.step = Step::KeyCard {
+            identity_id,
+            challenge: None,
+            prefer_new: true,
+        };
+        save(&s, &flow).await?;
+        Ok::<_, WebError>(Redirect::to("/login").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}

@@ -1,0 +1,379 @@
+//! My nyckel (R-SELF-1): the holder's details from the register, their
+//! credentials with a block button each, recent activity, username, logout.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use chrono::DateTime;
+use nyckel_core::alias::Alias;
+use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus};
+use nyckel_core::secret::ct_eq;
+use nyckel_store::{IdentityRow, PersonRow, SessionRow, StoreError};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::login::{CsrfForm, ReportForm, record_report};
+use super::{AppState, SESSION_COOKIE, WebError, message, pages, removal, render, support_hint};
+use crate::service::{BlockTarget, cookie_hash};
+
+struct Holder {
+    session_hash: String,
+    session: SessionRow,
+    identity: IdentityRow,
+    person: PersonRow,
+}
+
+async fn holder(s: &AppState, jar: &CookieJar) -> Result<Holder, WebError> {
+    let cookie = jar.get(SESSION_COOKIE).ok_or(WebError::NoSession)?;
+    let session_hash = cookie_hash(cookie.value());
+    let mut tx = s.nyckel.store.read().await?;
+    let session = tx
+        .find_session(&session_hash, s.nyckel.now())
+        .await?
+        .ok_or(WebError::NoSession)?;
+    let identity = tx
+        .find_identity(&session.identity_id)
+        .await?
+        .ok_or(WebError::NoSession)?;
+    let person = tx
+        .find_person(&identity.person_id)
+        .await?
+        .ok_or(WebError::NoSession)?;
+    tx.commit().await?;
+    if !identity.status.may_log_in() {
+        return Err(WebError::NoSession);
+    }
+    Ok(Holder {
+        session_hash,
+        session,
+        identity,
+        person,
+    })
+}
+
+async fn holder_for_post(s: &AppState, jar: &CookieJar, csrf: &str) -> Result<Holder, WebError> {
+    let h = holder(s, jar).await?;
+    if !ct_eq(h.session.csrf.as_bytes(), csrf.as_bytes()) {
+        return Err(WebError::Csrf);
+    }
+    Ok(h)
+}
+
+/// Copenhagen local time for people.
+fn local_time(ms: i64) -> String {
+    let utc = DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    nyckel_core::support::copenhagen_local(utc)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn credential_name(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::ActivationCode => "Activation code",
+        CredentialKind::Password => "Password",
+        CredentialKind::KeyCard => "Key card",
+        CredentialKind::AppDevice => "Code app",
+        CredentialKind::CodeToken => "Code token",
+        CredentialKind::Passkey => "Chip (security key)",
+    }
+}
+
+fn status_text(s: CredentialStatus) -> &'static str {
+    match s {
+        CredentialStatus::Pending => "on its way / not yet used",
+        CredentialStatus::Active => "active",
+        CredentialStatus::BlockedByHolder => "blocked by you",
+        CredentialStatus::BlockedBySupport => "blocked by support",
+        CredentialStatus::LockedByFailures => "blocked after too many wrong attempts",
+        CredentialStatus::Retired => "no longer in use",
+        CredentialStatus::Revoked => "revoked",
+    }
+}
+
+fn activity_text(action: &str, detail: &serde_json::Value) -> String {
+    let d = |k: &str| {
+        detail
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    match action {
+        "login.succeeded" => format!("Logged in to {}", d("service")),
+        "login.failed" => "Failed login attempt".into(),
+        "block" => format!("Blocked: {}", d("what")),
+        "unblock" => format!("Unblocked: {}", d("what")),
+        "credential.blocked" => {
+            format!("{} blocked after too many wrong attempts", d("credential"))
+        }
+        "credential.untrusted-locked" => {
+            "Logins from unknown devices paused after wrong attempts".into()
+        }
+        "password.set" => "Password chosen".into(),
+        "terms.accepted" => "Terms of use accepted".into(),
+        "identity.activated" => "nyckel activated".into(),
+        "enrollment.accepted" => "nyckel issued".into(),
+        "key-card.ordered" => "New key card sent".into(),
+        "alias.set" => "Username changed".into(),
+        "register.reported" => "Reported wrong name or address".into(),
+        other => other.to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Notice {
+    done: Option<String>,
+}
+
+fn notice_text(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "blocked-password" => {
+            "Your password is blocked. To unblock it, call support: you will get a new activation code by letter."
+        }
+        "blocked-key-card" => {
+            "Your key card is blocked. To unblock it or get a new one, call support."
+        }
+        "alias" => "Your username has been saved. You can now log in with it.",
+        "reported" => {
+            "Thank you: your report has been recorded. Contact the citizen service centre of your municipality to correct the register."
+        }
+        _ => return None,
+    })
+}
+
+pub(crate) async fn show(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<Notice>,
+) -> Response {
+    let notice = q.done.as_deref().and_then(notice_text).map(str::to_owned);
+    page(&s, &jar, notice, None, StatusCode::OK)
+        .await
+        .unwrap_or_else(|e| e.into_page(&s))
+}
+
+async fn page(
+    s: &AppState,
+    jar: &CookieJar,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let h = holder(s, jar).await?;
+    let mut tx = s.nyckel.store.read().await?;
+    let credentials = tx.find_credentials(&h.identity.id).await?;
+    let events = tx.find_audit_by_subject(&h.identity.id, 20).await?;
+    tx.commit().await?;
+    let credentials = credentials
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.status,
+                CredentialStatus::Retired | CredentialStatus::Revoked
+            )
+        })
+        .filter(|c| c.kind != CredentialKind::ActivationCode)
+        .map(|c| pages::CredentialView {
+            name: match (&c.label, c.kind) {
+                (Some(l), CredentialKind::KeyCard) => format!("Key card {l}"),
+                _ => credential_name(c.kind).to_owned(),
+            },
+            status: status_text(c.status).to_owned(),
+            created: local_time(c.created_at),
+            last_used: c.last_used_at.map_or_else(|| "—".into(), local_time),
+            block_what: match c.kind {
+                _ if c.status.is_blocked() => None,
+                CredentialKind::Password => Some("password"),
+                CredentialKind::KeyCard => Some("key-card"),
+                _ => None,
+            },
+        })
+        .collect();
+    let activity = events
+        .iter()
+        .map(|e| {
+            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            pages::ActivityView {
+                when: local_time(e.at),
+                what: activity_text(&e.action, &detail),
+                place: detail
+                    .get("ip")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+            }
+        })
+        .collect();
+    let next = error.as_ref().map(|_| support_hint(s));
+    Ok(render(
+        status,
+        &pages::My {
+            support_phone: s.phone(),
+            csrf: &h.session.csrf,
+            name: h.person.record.full_name(),
+            address: h.person.record.address.clone(),
+            user_id: h.identity.user_id.to_string(),
+            alias: h.identity.alias.clone(),
+            status: h.identity.status.to_string(),
+            credentials,
+            activity,
+            notice,
+            error,
+            next,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BlockForm {
+    csrf: String,
+    what: String,
+}
+
+pub(crate) async fn block(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<BlockForm>,
+) -> Response {
+    async {
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let Ok(target) = f.what.parse::<BlockTarget>() else {
+            return page(&s, &jar, None, Some("Choose what to block.".into()), StatusCode::BAD_REQUEST).await;
+        };
+        let who = format!("holder:{}", h.identity.user_id);
+        match s.nyckel.block(&h.identity.id, target, Actor::Holder, &who, "blocked by the holder in My nyckel").await? {
+            Err(e) => page(&s, &jar, None, Some(format!("Could not block: {e}.")), StatusCode::CONFLICT).await,
+            Ok(_) if target == BlockTarget::Identity => Ok((
+                jar.clone().remove(removal(SESSION_COOKIE)),
+                message(
+                    &s,
+                    StatusCode::OK,
+                    "Your nyckel is blocked",
+                    "Your whole nyckel is now blocked: nobody can log in with it. You have been logged out.".into(),
+                    Some(format!("To unblock it, call support on {}.", s.phone())),
+                    true,
+                ),
+            )
+                .into_response()),
+            Ok(_) => Ok(Redirect::to(&format!("/my?done=blocked-{}", f.what)).into_response()),
+        }
+    }
+    .await
+    .unwrap_or_else(|e: WebError| e.into_page(&s))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AliasForm {
+    csrf: String,
+    alias: String,
+}
+
+pub(crate) async fn alias(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<AliasForm>,
+) -> Response {
+    async {
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let alias = match Alias::parse(&f.alias) {
+            Ok(a) => a,
+            Err(e) => {
+                return page(
+                    &s,
+                    &jar,
+                    None,
+                    Some(format!("That username cannot be used: {e}.")),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        };
+        let now = s.nyckel.now();
+        let mut tx = s.nyckel.store.write().await?;
+        match tx
+            .update_identity_alias(&h.identity.id, Some(alias.as_str()))
+            .await
+        {
+            Err(StoreError::Conflict(_)) => {
+                tx.rollback().await?;
+                return page(
+                    &s,
+                    &jar,
+                    None,
+                    Some("That username is taken. Choose another one.".into()),
+                    StatusCode::CONFLICT,
+                )
+                .await;
+            }
+            r => r?,
+        }
+        tx.append_audit(
+            &NewAuditEvent::new(format!("holder:{}", h.identity.user_id), "alias.set")
+                .subject(h.identity.id.clone())
+                .detail(json!({})),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Redirect::to("/my?done=alias").into_response())
+    }
+    .await
+    .unwrap_or_else(|e: WebError| e.into_page(&s))
+}
+
+pub(crate) async fn report(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<ReportForm>,
+) -> Response {
+    async {
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let note = f.note.trim();
+        if note.is_empty() || note.chars().count() > 1000 {
+            return page(
+                &s,
+                &jar,
+                None,
+                Some("Describe what is wrong in at most 1000 characters.".into()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        record_report(&s, &h.identity.id, note).await?;
+        Ok(Redirect::to("/my?done=reported").into_response())
+    }
+    .await
+    .unwrap_or_else(|e: WebError| e.into_page(&s))
+}
+
+pub(crate) async fn logout(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    async {
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let mut tx = s.nyckel.store.write().await?;
+        tx.delete_session(&h.session_hash).await?;
+        tx.commit().await?;
+        Ok::<_, WebError>(
+            (
+                jar.clone().remove(removal(SESSION_COOKIE)),
+                message(
+                    &s,
+                    StatusCode::OK,
+                    "You are logged out",
+                    "You have been logged out of nyckel.".into(),
+                    None,
+                    true,
+                ),
+            )
+                .into_response(),
+        )
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}

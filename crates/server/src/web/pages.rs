@@ -1,0 +1,121 @@
+//! Page templates (askama: compiled, type-checked, auto-escaping).
+
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct Index<'a> {
+    pub support_phone: &'a str,
+    pub demo: Option<&'a super::DemoInfo>,
+}
+
+#[derive(Template)]
+#[template(path = "identify.html")]
+pub struct Identify<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub login_name: &'a str,
+    pub error: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct Password<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub login_name: &'a str,
+    pub error: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "choose_password.html")]
+pub struct ChoosePassword<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub login_name: &'a str,
+    pub error: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "terms.html")]
+pub struct Terms<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub version: u32,
+    pub paragraphs: &'a [&'a str],
+    pub name: String,
+    pub address: String,
+    pub reported: bool,
+    pub error: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "keycard.html")]
+pub struct KeyCard<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub key_number: String,
+    pub card_id: String,
+    pub pending_card: Option<String>,
+    pub error: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct Message<'a> {
+    pub support_phone: &'a str,
+    pub heading: &'a str,
+    pub message: String,
+    pub next: Option<String>,
+    pub is_error: bool,
+    pub link: &'a str,
+    pub link_text: &'a str,
+}
+
+pub struct CredentialView {
+    pub name: String,
+    pub status: String,
+    pub created: String,
+    pub last_used: String,
+    pub block_what: Option<&'static str>,
+}
+
+pub struct ActivityView {
+    pub when: String,
+    pub what: String,
+    pub place: String,
+}
+
+#[derive(Template)]
+#[template(path = "my.html")]
+pub struct My<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub name: String,
+    pub address: String,
+    pub user_id: String,
+    pub alias: Option<String>,
+    pub status: String,
+    pub credentials: Vec<CredentialView>,
+    pub activity: Vec<ActivityView>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "help.html")]
+pub struct Help<'a> {
+    pub support_phone: &'a str,
+    pub open_now: bool,
+    pub today_hours: Option<String>,
+    pub next_open: Option<String>,
+    pub weekday_hours: String,
+    pub weekend_hours: String,
+    pub special_days: Vec<String>,
+}
