@@ -30,6 +30,7 @@ pub struct PasswordHasher {
 struct Inner {
     argon2: Argon2<'static>,
     permits: Semaphore,
+    workers: usize,
     waiting: AtomicUsize,
     max_waiting: usize,
     /// Verified against when the user is unknown, so that an unknown user
@@ -53,6 +54,7 @@ impl PasswordHasher {
             inner: Arc::new(Inner {
                 argon2,
                 permits: Semaphore::new(workers.max(1)),
+                workers: workers.max(1),
                 waiting: AtomicUsize::new(0),
                 max_waiting: c.max_waiting,
                 dummy,
@@ -64,30 +66,39 @@ impl PasswordHasher {
         &self,
         f: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let waiting = self.inner.waiting.fetch_add(1, Ordering::SeqCst);
-        struct Leave<'a>(&'a AtomicUsize);
-        impl Drop for Leave<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
+        let permit = match self.inner.permits.try_acquire() {
+            Ok(p) => p,
+            Err(_) => {
+                // All workers busy: wait in line if the line is short enough.
+                struct Leave<'a>(&'a AtomicUsize);
+                impl Drop for Leave<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let ahead = self.inner.waiting.fetch_add(1, Ordering::SeqCst);
+                let _leave = Leave(&self.inner.waiting);
+                if ahead >= self.inner.max_waiting {
+                    return Err(HashError::Busy);
+                }
+                self.inner
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|_| HashError::Busy)?
             }
-        }
-        let leave = Leave(&self.inner.waiting);
-        if waiting >= self.inner.max_waiting {
-            return Err(HashError::Busy);
-        }
-        let permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Busy)?;
-        drop(leave);
+        };
         let inner = self.inner.clone();
         let out = tokio::task::spawn_blocking(move || f(&inner.argon2))
             .await
             .map_err(|e| HashError::Failed(e.to_string()))?;
         drop(permit);
         Ok(out)
+    }
+
+    /// Workers hashing right now.
+    pub fn busy_workers(&self) -> usize {
+        self.inner.workers - self.inner.permits.available_permits()
     }
 
     /// A PHC string for a new password.
@@ -124,5 +135,54 @@ impl PasswordHasher {
     /// real check takes.
     pub async fn pad(&self, password: &SecretString) -> Result<(), HashError> {
         self.verify(None, password).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(workers: usize, max_waiting: usize) -> Argon2Config {
+        Argon2Config {
+            workers: Some(workers),
+            max_waiting,
+            ..Argon2Config::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn ok_hash_and_verify() {
+        let h = PasswordHasher::new(&config(1, 4)).unwrap();
+        let pw = SecretString::new("Rødgrød-med-fløde-1");
+        let phc = h.hash(&pw).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(h.verify(Some(&phc), &pw).await.unwrap());
+        assert!(
+            !h.verify(Some(&phc), &SecretString::new("wrong"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !h.verify(None, &pw).await.unwrap(),
+            "the dummy never verifies"
+        );
+        assert!(!h.verify(Some("not a phc"), &pw).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn fail_busy_when_the_line_is_full() {
+        let h = PasswordHasher::new(&config(1, 0)).unwrap();
+        let busy = h.clone();
+        let running = tokio::spawn(async move { busy.pad(&SecretString::new("x")).await });
+        while h.busy_workers() == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            h.pad(&SecretString::new("y")).await,
+            Err(HashError::Busy)
+        ));
+        running.await.unwrap().unwrap();
+        assert_eq!(h.busy_workers(), 0);
+        h.pad(&SecretString::new("z")).await.unwrap();
     }
 }
