@@ -305,7 +305,13 @@ impl Nyckel {
         while tx.find_identity_by_user_id(&user_id).await?.is_some() {
             user_id = UserId::random(&mut rand::rng());
         }
-        let identity = tx.insert_identity(&person.id, &user_id, now).await?;
+        let mut identity = tx.insert_identity(&person.id, &user_id, now).await?;
+        let threshold = i64::try_from(self.config.key_card_reorder_threshold).unwrap_or(20);
+        if threshold != identity.key_card_threshold {
+            tx.update_identity_key_card_threshold(&identity.id, threshold)
+                .await?;
+            identity.key_card_threshold = threshold;
+        }
         let (activation_code, letter1) = self
             .issue_activation_code(&mut tx, &identity, &person, now)
             .await?;

@@ -155,6 +155,20 @@ impl Tx {
         Ok(())
     }
 
+    /// How many unused keys trigger a new key card (NemID: 20; the holder may change it).
+    pub async fn update_identity_key_card_threshold(
+        &mut self,
+        id: &str,
+        threshold: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE identities SET key_card_threshold = $1 WHERE id = $2")
+            .bind(threshold)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Sets or clears the alias. An alias taken by someone else is a conflict.
     pub async fn update_identity_alias(&mut self, id: &str, alias: Option<&str>) -> Result<()> {
         let r = sqlx::query("UPDATE identities SET alias = $1 WHERE id = $2")

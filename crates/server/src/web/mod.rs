@@ -59,14 +59,37 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     demo: Option<DemoInfo>,
 ) -> anyhow::Result<()> {
-    let app = router(nyckel, demo);
-    axum::serve(
+    let app = router(nyckel.clone(), demo);
+    let sweeper = tokio::spawn(sweep_expired(nyckel));
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
+    sweeper.abort();
+    served?;
     Ok(())
+}
+
+/// Deletes expired login flows and sessions once a minute.
+async fn sweep_expired(nyckel: Nyckel) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        let result = async {
+            let mut tx = nyckel.store.write().await?;
+            let n = tx.delete_expired(nyckel.now()).await?;
+            tx.commit().await?;
+            Ok::<_, nyckel_store::StoreError>(n)
+        }
+        .await;
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "expired flows and sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired flows"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -125,6 +148,11 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/readyz", get(readyz))
         .fallback(not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            std::time::Duration::from_secs(30),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
