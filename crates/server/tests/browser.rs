@@ -199,7 +199,7 @@ async fn journey(c: &Client, base: &str, h: &Holder) {
         !overflows_sideways(c, PHONE.0).await,
         "My nyckel scrolls sideways on a phone"
     );
-    c.set_window_size(LAPTOP.0, LAPTOP.1).await.unwrap();
+    browser_support::set_viewport(c, LAPTOP).await;
 
     // Block the key card.
     click(c, "Block key card").await;
@@ -215,6 +215,11 @@ async fn journey(c: &Client, base: &str, h: &Holder) {
     screenshot(c, "08-logged-out", LAPTOP).await;
     c.goto(&format!("{base}/my")).await.unwrap();
     assert_eq!(path(c).await, "/login", "logged out means logged out");
+
+    // Where the error pages send people.
+    c.goto(&format!("{base}/help")).await.unwrap();
+    screenshot(c, "09-help", LAPTOP).await;
+    screenshot(c, "09-help-phone", PHONE).await;
 }
 
 /// The key number the page asks for, from its `data-key-number`.

@@ -174,7 +174,6 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
-        client.set_window_size(LAPTOP.0, LAPTOP.1).await.unwrap();
         Some(Browser { client, driver })
     }
 
@@ -250,21 +249,45 @@ pub async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_owned()
 }
 
-/// A screenshot of the whole page at `size` (width; the height grows to fit
-/// the page), saved as `target/screenshots/<name>.png`. The window is left at
-/// `size`.
-pub async fn screenshot(c: &Client, name: &str, size: (u32, u32)) -> PathBuf {
+/// Makes the page's viewport (not the window around it: headless Chromium
+/// still reserves room for a window frame) exactly `size` CSS pixels.
+pub async fn set_viewport(c: &Client, size: (u32, u32)) {
     c.set_window_size(size.0, size.1).await.unwrap();
-    let html = c.find(Locator::Css("html")).await.unwrap();
-    let (_, _, _, height) = html.rectangle().await.unwrap();
-    // Whole pixels, never below the window; capped so a runaway page cannot eat the disk.
-    let full = (height.ceil() as u32).clamp(size.1, 8000);
+    let inner = c
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .unwrap();
+    let dim = |i: usize| inner[i].as_i64().unwrap_or(0);
+    let (dw, dh) = (i64::from(size.0) - dim(0), i64::from(size.1) - dim(1));
+    if (dw, dh) != (0, 0) {
+        let grow = |v: u32, d: i64| u32::try_from(i64::from(v) + d).unwrap_or(v);
+        c.set_window_size(grow(size.0, dw), grow(size.1, dh))
+            .await
+            .unwrap();
+    }
+}
+
+/// A screenshot of the whole page at `size` (the width; the height grows to
+/// fit the page), saved as `target/screenshots/<name>.png`. The viewport is
+/// left at `size`.
+pub async fn screenshot(c: &Client, name: &str, size: (u32, u32)) -> PathBuf {
+    set_viewport(c, size).await;
+    let height = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(0);
+    // Never below the viewport; capped so that a runaway page cannot eat the disk.
+    let full = u32::try_from(height)
+        .unwrap_or(u32::MAX)
+        .clamp(size.1, 8000);
     if full > size.1 {
-        c.set_window_size(size.0, full).await.unwrap();
+        set_viewport(c, (size.0, full)).await;
     }
     let png = c.screenshot().await.unwrap();
     if full > size.1 {
-        c.set_window_size(size.0, size.1).await.unwrap();
+        set_viewport(c, size).await;
     }
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir).unwrap();
@@ -274,22 +297,17 @@ pub async fn screenshot(c: &Client, name: &str, size: (u32, u32)) -> PathBuf {
 }
 
 /// Whether the page is wider than the window (a table or a long word that
-/// makes a phone scroll sideways).
+/// makes a phone scroll sideways). WebDriver's script command runs in the
+/// driver's own context, so it works with the page's JavaScript off.
 pub async fn overflows_sideways(c: &Client, width: u32) -> bool {
-    let html = c.find(Locator::Css("html")).await.unwrap();
-    let body = c.find(Locator::Css("body")).await.unwrap();
-    for el in [html, body] {
-        let w: f64 = el
-            .prop("scrollWidth")
-            .await
-            .unwrap()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        if w > f64::from(width) + 0.5 {
-            return true;
-        }
-    }
-    false
+    let w = c
+        .execute(
+            "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    w.as_f64().unwrap_or(0.0) > f64::from(width) + 0.5
 }
 
 /// An XPath string literal for any text (XPath 1.0 has no escapes).
