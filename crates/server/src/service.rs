@@ -996,6 +996,10 @@ impl Nyckel {
             )
             .await?;
         }
+        if auth.methods.contains(&AuthMethod::Password) {
+            tx.update_credentials_used(&identity.id, CredentialKind::Password, now)
+                .await?;
+        }
         tx.insert_trusted_device(&cookie_hash(device_cookie), &identity.id, now)
             .await?;
         let csrf = random_token();

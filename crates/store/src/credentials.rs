@@ -180,6 +180,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Records the use of an identity's active credentials of one kind.
+    pub async fn update_credentials_used(
+        &mut self,
+        identity_id: &str,
+        kind: CredentialKind,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE identity_id = $2 AND kind = $3 AND status = 'active'")
+            .bind(now)
+            .bind(identity_id)
+            .bind(kind.as_str())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Retires every live credential of a kind (e.g. the old password when a
     /// new one is set, outstanding activation codes when a new one is issued).
     pub async fn retire_credentials(

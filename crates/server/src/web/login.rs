@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    AppState, DEVICE_COOKIE, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, message, pages,
-    removal, render, support_hint,
+    AppState, DEVICE_COOKIE, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, key_card_hint, message,
+    pages, removal, render, support_hint,
 };
 use crate::service::{Challenge, KeyCardStep, PasswordStep, cookie_hash, random_token};
 
@@ -173,7 +173,10 @@ async fn render_step(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let phone = s.phone();
-    let next = error.as_ref().map(|_| support_hint(s));
+    let next = error.as_ref().map(|_| match flow.step {
+        Step::KeyCard { .. } => key_card_hint(s),
+        _ => support_hint(s),
+    });
     let csrf = flow.csrf.clone();
     Ok(match &mut flow.step {
         Step::Identify => render(

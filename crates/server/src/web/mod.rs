@@ -286,8 +286,45 @@ pub(crate) fn message(
     )
 }
 
+/// A page that confirms something done, for someone no longer logged in.
+pub(crate) fn logged_out(
+    s: &AppState,
+    heading: &str,
+    message: String,
+    next: Option<String>,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &pages::Message {
+            support_phone: s.phone(),
+            heading,
+            message,
+            next,
+            is_error: false,
+            link: "/login?restart=1",
+            link_text: "Log in again",
+        },
+    )
+}
+
 /// What to do next, with the support line and whether it is open now.
 pub(crate) fn support_hint(s: &AppState) -> String {
+    format!(
+        "If you have forgotten your password, or it or your key card is blocked, {} or visit a citizen service centre. See the help page.",
+        support_line(s)
+    )
+}
+
+/// What to do after a wrong key-card code.
+pub(crate) fn key_card_hint(s: &AppState) -> String {
+    format!(
+        "Check that you are reading the card whose number is shown, and the code printed beside the key number. If your key card is lost, used up or blocked, {}.",
+        support_line(s)
+    )
+}
+
+/// "call support on … (open now)".
+fn support_line(s: &AppState) -> String {
     let now =
         chrono::DateTime::<chrono::Utc>::from_timestamp_millis(s.nyckel.now()).unwrap_or_default();
     let status = s.nyckel.config.support.status(now);
@@ -299,10 +336,7 @@ pub(crate) fn support_hint(s: &AppState) -> String {
             |t| format!("closed now, opens {}", t.format("%A at %H:%M")),
         )
     };
-    format!(
-        "If you have forgotten your password, or it or your key card is blocked, call support on {} ({when}) or visit a citizen service centre. See the help page.",
-        s.phone()
-    )
+    format!("call support on {} ({when})", s.phone())
 }
 
 /// Errors of the web tier: the person sees a page that says what to do; the

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::login::{CsrfForm, ReportForm, record_report};
-use super::{AppState, SESSION_COOKIE, WebError, message, pages, removal, render, support_hint};
+use super::{AppState, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint};
 use crate::service::{BlockTarget, cookie_hash};
 
 struct Holder {
@@ -103,9 +103,13 @@ fn activity_text(action: &str, detail: &serde_json::Value) -> String {
     };
     match action {
         "login.succeeded" => format!("Logged in to {}", d("service")),
-        "login.failed" => "Failed login attempt".into(),
-        "block" => format!("Blocked: {}", d("what")),
-        "unblock" => format!("Unblocked: {}", d("what")),
+        "login.failed" => match d("reason").as_str() {
+            "wrong-key-card" => "Wrong key-card code entered".into(),
+            "wrong-password" | "wrong-activation-code" => "Wrong password entered".into(),
+            _ => "Failed login attempt".into(),
+        },
+        "block" => format!("Blocked: {}", what_text(&d("what"))),
+        "unblock" => format!("Unblocked: {}", what_text(&d("what"))),
         "credential.blocked" => {
             format!("{} blocked after too many wrong attempts", d("credential"))
         }
@@ -120,6 +124,15 @@ fn activity_text(action: &str, detail: &serde_json::Value) -> String {
         "alias.set" => "Username changed".into(),
         "register.reported" => "Reported wrong name or address".into(),
         other => other.to_owned(),
+    }
+}
+
+fn what_text(what: &str) -> &'static str {
+    match what {
+        "password" => "password",
+        "key-card" => "key card",
+        "identity" => "your whole nyckel",
+        _ => "a credential",
     }
 }
 
@@ -248,13 +261,11 @@ pub(crate) async fn block(
             Err(e) => page(&s, &jar, None, Some(format!("Could not block: {e}.")), StatusCode::CONFLICT).await,
             Ok(_) if target == BlockTarget::Identity => Ok((
                 jar.clone().remove(removal(SESSION_COOKIE)),
-                message(
+                logged_out(
                     &s,
-                    StatusCode::OK,
                     "Your nyckel is blocked",
                     "Your whole nyckel is now blocked: nobody can log in with it. You have been logged out.".into(),
                     Some(format!("To unblock it, call support on {}.", s.phone())),
-                    true,
                 ),
             )
                 .into_response()),
@@ -362,13 +373,11 @@ pub(crate) async fn logout(
         Ok::<_, WebError>(
             (
                 jar.clone().remove(removal(SESSION_COOKIE)),
-                message(
+                logged_out(
                     &s,
-                    StatusCode::OK,
                     "You are logged out",
                     "You have been logged out of nyckel.".into(),
                     None,
-                    true,
                 ),
             )
                 .into_response(),
