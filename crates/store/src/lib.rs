@@ -11,6 +11,7 @@
 mod audit;
 mod credentials;
 mod identities;
+mod oidc;
 mod outbox;
 mod persons;
 mod sessions;
@@ -23,6 +24,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 pub use audit::VerifyReport;
 pub use credentials::{CredentialRow, NewCredential};
 pub use identities::{IdentityRow, NewEnrollment};
+pub use oidc::{ClientRow, CodeRow, NewToken, Redeemed, SigningKeyRow, TokenRow};
 pub use outbox::{NewLetter, OutboxRow};
 pub use persons::{IMPORT_CHUNK, ImportStats, PersonRow};
 pub use sessions::{FlowRow, SessionRow};

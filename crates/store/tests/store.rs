@@ -334,3 +334,139 @@ async fn concurrent_audit_appends_keep_the_chain() {
     })
     .await;
 }
+
+fn client(id: &str) -> nyckel_store::ClientRow {
+    nyckel_store::ClientRow {
+        client_id: id.into(),
+        name: "borger.demo".into(),
+        secret_hash: Some("ab".repeat(32)),
+        auth_method: "client_secret_basic".into(),
+        redirect_uris: vec!["https://rp.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        allow_cpr: true,
+        require_par: false,
+        subject_type: "pairwise".into(),
+        jwks_uri: None,
+        jwks: None,
+        status: "active".into(),
+        created_at: 1,
+    }
+}
+
+#[tokio::test]
+async fn oidc_clients_codes_and_pushed_requests() {
+    with_each(|store| async move {
+        let (_, identity_id) = seed_identity(&store).await;
+        let mut tx = store.write().await.unwrap();
+        tx.insert_client(&client("c1")).await.unwrap();
+        assert!(matches!(
+            tx.insert_client(&client("c1")).await,
+            Err(StoreError::Conflict(_))
+        ));
+        tx.rollback().await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        tx.insert_client(&client("c1")).await.unwrap();
+        assert_eq!(tx.find_client("c1").await.unwrap().unwrap(), client("c1"));
+        tx.insert_code("h1", "c1", &identity_id, "{}", 10, 70)
+            .await
+            .unwrap();
+        assert!(matches!(
+            tx.redeem_code("h1", 20).await.unwrap(),
+            nyckel_store::Redeemed::Fresh(_)
+        ));
+        assert!(matches!(
+            tx.redeem_code("h1", 21).await.unwrap(),
+            nyckel_store::Redeemed::Replayed(_)
+        ));
+        assert_eq!(
+            tx.redeem_code("nope", 21).await.unwrap(),
+            nyckel_store::Redeemed::Unknown
+        );
+        tx.insert_par("urn:x:1", "c1", "[]", 100).await.unwrap();
+        assert_eq!(
+            tx.take_par("urn:x:1", 50).await.unwrap(),
+            Some(("c1".into(), "[]".into()))
+        );
+        assert_eq!(
+            tx.take_par("urn:x:1", 50).await.unwrap(),
+            None,
+            "single use"
+        );
+        tx.insert_par("urn:x:2", "c1", "[]", 100).await.unwrap();
+        assert_eq!(tx.take_par("urn:x:2", 100).await.unwrap(), None, "expired");
+        assert!(tx.insert_assertion_jti("c1", "j1", 100).await.unwrap());
+        assert!(
+            !tx.insert_assertion_jti("c1", "j1", 100).await.unwrap(),
+            "replay"
+        );
+        tx.upsert_consent(&identity_id, "c1", "openid ssn", 5)
+            .await
+            .unwrap();
+        tx.upsert_consent(&identity_id, "c1", "openid", 6)
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.find_consent(&identity_id, "c1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("openid")
+        );
+        assert_eq!(tx.find_consents_of(&identity_id).await.unwrap().len(), 1);
+        assert!(tx.delete_consent(&identity_id, "c1").await.unwrap());
+        tx.update_client_status("c1", "disabled").await.unwrap();
+        tx.delete_client("c1").await.unwrap();
+        assert!(tx.find_client("c1").await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn oidc_token_families_revoke_together() {
+    with_each(|store| async move {
+        let (_, identity_id) = seed_identity(&store).await;
+        let mut tx = store.write().await.unwrap();
+        tx.insert_client(&client("c1")).await.unwrap();
+        let access = nyckel_store::NewToken {
+            id: "jti-1",
+            kind: "access",
+            token_hash: None,
+            family_id: "f1",
+            code_hash: Some("code-1"),
+            client_id: "c1",
+            identity_id: Some(&identity_id),
+            grant_data: "{}",
+            expires_at: 1000,
+        };
+        tx.insert_token(&access, 1).await.unwrap();
+        tx.insert_token(
+            &nyckel_store::NewToken {
+                id: "r1",
+                kind: "refresh",
+                token_hash: Some("rh1"),
+                ..access.clone()
+            },
+            1,
+        )
+        .await
+        .unwrap();
+        let r = tx.find_refresh_token("rh1").await.unwrap().unwrap();
+        assert!(tx.update_token_used(&r.id, 2).await.unwrap());
+        assert!(
+            !tx.update_token_used(&r.id, 3).await.unwrap(),
+            "reuse is detected"
+        );
+        assert_eq!(tx.revoke_tokens(Some("f1"), None, 4).await.unwrap(), 2);
+        assert!(tx.is_jti_revoked("jti-1").await.unwrap());
+        assert!(!tx.is_jti_revoked("jti-2").await.unwrap());
+        assert_eq!(
+            tx.revoke_tokens(None, Some("code-1"), 5).await.unwrap(),
+            0,
+            "already revoked"
+        );
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
