@@ -6,5 +6,6 @@
 pub mod clock;
 pub mod config;
 pub mod hashing;
+pub mod provider;
 pub mod service;
 pub mod web;

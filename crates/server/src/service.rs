@@ -101,6 +101,7 @@ pub struct Nyckel {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     secret: SecretKey,
+    keys: Arc<crate::provider::KeyCache>,
 }
 
 /// An enrollment the rules accepted.
@@ -209,6 +210,7 @@ impl Nyckel {
             hasher,
             clock,
             secret,
+            keys: Default::default(),
         })
     }
 
@@ -222,6 +224,10 @@ impl Nyckel {
 
     pub fn secret(&self) -> &SecretKey {
         &self.secret
+    }
+
+    pub(crate) fn key_cache(&self) -> &crate::provider::KeyCache {
+        &self.keys
     }
 
     // ----- enrollment (R-ENR) -----

@@ -1,0 +1,984 @@
+//! The OpenID provider's shell (R-AUTH-2): signing keys from the database,
+//! clients, authorization codes, tokens, consent. The protocol rules are in
+//! `nyckel-oidc`; this module stores and looks up what they need.
+
+use std::sync::Arc;
+
+use nyckel_core::assurance::{AuthMethod, Loa};
+use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::secret::SecretString;
+use nyckel_oidc::Issuer;
+use nyckel_oidc::client::{self, ClientAuthMethod, SubjectType};
+use nyckel_oidc::error::{ErrorCode, OAuthError};
+use nyckel_oidc::grant::{CodeBinding, PresentedClient, TokenRequest};
+use nyckel_oidc::keys::{self, Expected, KeySet, SigningAlg, SigningKey};
+use nyckel_oidc::request::{AuthorizationRequest, ClientView};
+use nyckel_oidc::tokens::{
+    self, AccessTokenClaims, ClaimTarget, IdTokenClaims, LoginFacts, PersonClaims,
+};
+use nyckel_store::{ClientRow, NewToken, Redeemed, SigningKeyRow, StoreError, Tx};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::RwLock;
+
+use crate::service::{Nyckel, Result, ServiceError};
+
+/// Seconds tokens live.
+pub const CODE_TTL: i64 = 60;
+pub const ACCESS_TTL: i64 = 600;
+pub const ID_TOKEN_TTL: i64 = 600;
+pub const REFRESH_TTL: i64 = 30 * 86_400;
+pub const PAR_TTL: i64 = 90;
+/// How often a server re-reads the signing keys (another process may have rotated them).
+const KEY_RELOAD_SECS: i64 = 30;
+
+/// The scopes nyckel knows.
+pub const SCOPES: [&str; 3] = ["openid", "profile", "ssn"];
+
+/// The keys, loaded lazily and re-read now and then.
+#[derive(Default)]
+pub struct KeyCache {
+    inner: RwLock<Option<(Arc<KeySet>, i64)>>,
+}
+
+/// What a code or refresh token was granted for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    pub binding: Option<CodeBinding>,
+    pub request: AuthorizationRequest,
+    pub identity_id: String,
+    pub auth_time: i64,
+    pub methods: Vec<AuthMethod>,
+    pub level: Loa,
+    pub sid: Option<String>,
+}
+
+impl Grant {
+    fn facts(&self) -> LoginFacts {
+        LoginFacts {
+            auth_time: self.auth_time,
+            level: self.level,
+            methods: self.methods.clone(),
+        }
+    }
+}
+
+/// A client that proved who it is.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedClient(pub ClientRow);
+
+fn oauth(code: ErrorCode, d: &str) -> OAuthError {
+    OAuthError::new(code, d)
+}
+
+fn internal<E: std::fmt::Display>(e: E) -> ServiceError {
+    ServiceError::Invalid(format!("oidc: {e}"))
+}
+
+impl Nyckel {
+    pub fn issuer(&self) -> Result<Issuer> {
+        Issuer::parse(&self.config.public_url).map_err(internal)
+    }
+
+    /// The current key set; creates the first ES256 and RS256 keys if none exist.
+    pub async fn keys(&self) -> Result<Arc<KeySet>> {
+        let now = self.now() / 1000;
+        if let Some((set, loaded)) = self.key_cache().inner.read().await.as_ref() {
+            if now - loaded < KEY_RELOAD_SECS {
+                return Ok(set.clone());
+            }
+        }
+        let mut slot = self.key_cache().inner.write().await;
+        let set = Arc::new(self.load_keys(true).await?);
+        *slot = Some((set.clone(), now));
+        Ok(set)
+    }
+
+    async fn load_keys(&self, create: bool) -> Result<KeySet> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let mut rows = tx.find_signing_keys(now).await?;
+        if create {
+            for alg in SigningAlg::ALL {
+                if !rows
+                    .iter()
+                    .any(|r| r.alg == alg.as_str() && r.retired_at.is_none())
+                {
+                    let row = self.new_key_row(alg, now)?;
+                    tx.insert_signing_key(&row).await?;
+                    rows.insert(0, row);
+                }
+            }
+        }
+        tx.commit().await?;
+        let mut signing = Vec::new();
+        let mut retired = Vec::new();
+        for r in rows {
+            let alg = match r.alg.as_str() {
+                "ES256" => SigningAlg::ES256,
+                "RS256" => SigningAlg::RS256,
+                _ => continue,
+            };
+            let der = keys::decrypt_private_key(self.secret().bytes(), &r.kid, &r.private_key)
+                .map_err(internal)?;
+            let key = SigningKey::from_pkcs8_der(r.kid.clone(), alg, &der).map_err(internal)?;
+            if r.retired_at.is_none() && !signing.iter().any(|k: &SigningKey| k.alg() == alg) {
+                signing.push(key);
+            } else {
+                retired.push(key.verifying_key().clone());
+            }
+        }
+        KeySet::new(signing, retired).map_err(internal)
+    }
+
+    fn new_key_row(&self, alg: SigningAlg, now: i64) -> Result<SigningKeyRow> {
+        let key = SigningKey::generate(alg).map_err(internal)?;
+        let wrapped = keys::encrypt_private_key(
+            self.secret().bytes(),
+            key.kid(),
+            key.to_pkcs8_der(),
+            &mut rand::rng(),
+        )
+        .map_err(internal)?;
+        Ok(SigningKeyRow {
+            kid: key.kid().to_owned(),
+            alg: alg.as_str().to_owned(),
+            private_key: wrapped,
+            public_jwk: key.public_jwk().to_string(),
+            created_at: now,
+            retired_at: None,
+            publish_until: None,
+        })
+    }
+
+    /// Rotates the signing key of each algorithm: the new key signs from now
+    /// on; the old one stays in the JWKS until everything it signed expired.
+    pub async fn rotate_keys(&self, who: &str) -> Result<Vec<String>> {
+        let now = self.now();
+        let longest = ACCESS_TTL.max(ID_TOKEN_TTL) * 1000;
+        let mut tx = self.store.write().await?;
+        let mut kids = Vec::new();
+        for alg in SigningAlg::ALL {
+            tx.retire_signing_keys(alg.as_str(), now, now + longest + 60_000)
+                .await?;
+            let row = self.new_key_row(alg, now)?;
+            kids.push(row.kid.clone());
+            tx.insert_signing_key(&row).await?;
+        }
+        tx.append_audit(
+            &NewAuditEvent::new(who, "oidc.keys.rotated").detail(json!({ "new_kids": kids })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        *self.key_cache().inner.write().await = None;
+        Ok(kids)
+    }
+
+    pub async fn jwks(&self) -> Result<Value> {
+        Ok(self.keys().await?.jwks())
+    }
+
+    // ----- clients -----
+
+    pub async fn find_active_client(&self, client_id: &str) -> Result<Option<ClientRow>> {
+        let mut tx = self.store.read().await?;
+        let c = tx.find_client(client_id).await?;
+        tx.commit().await?;
+        Ok(c.filter(|c| c.status == "active"))
+    }
+
+    pub fn client_view(c: &ClientRow) -> ClientView {
+        let mut scopes = vec!["openid".to_owned(), "profile".to_owned()];
+        if c.allow_cpr {
+            scopes.push("ssn".to_owned());
+        }
+        ClientView {
+            client_id: c.client_id.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            public: c.auth_method == "none",
+            require_par: c.require_par,
+            allowed_scopes: scopes,
+            default_acr: None,
+        }
+    }
+
+    /// Registers a client. Returns the plain secret once (none for public clients).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_client(
+        &self,
+        name: &str,
+        redirect_uris: Vec<String>,
+        post_logout_redirect_uris: Vec<String>,
+        auth_method: ClientAuthMethod,
+        allow_cpr: bool,
+        require_par: bool,
+        subject_type: SubjectType,
+        jwks: Option<String>,
+        jwks_uri: Option<String>,
+        grant_types: Vec<String>,
+        who: &str,
+    ) -> Result<(String, Option<SecretString>)> {
+        let public = auth_method == ClientAuthMethod::None;
+        for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
+            nyckel_oidc::request::check_redirect_uri(uri, public)
+                .map_err(|e| ServiceError::Invalid(format!("redirect URI {uri:?}: {e}")))?;
+        }
+        if redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
+            return Err(ServiceError::Invalid(
+                "a client that logs people in needs a redirect URI".into(),
+            ));
+        }
+        if auth_method == ClientAuthMethod::PrivateKeyJwt {
+            let Some(j) = &jwks else {
+                return Err(ServiceError::Invalid(
+                    "private_key_jwt needs the client's public keys (--jwks FILE)".into(),
+                ));
+            };
+            let v: Value = serde_json::from_str(j)
+                .map_err(|_| ServiceError::Invalid("the JWKS is not JSON".into()))?;
+            client::check_client_jwks(&v)
+                .map_err(|e| ServiceError::Invalid(format!("the JWKS: {e}")))?;
+        }
+        if public && (allow_cpr || grant_types.iter().any(|g| g == "client_credentials")) {
+            return Err(ServiceError::Invalid(
+                "a public client can neither receive CPR numbers nor use client_credentials".into(),
+            ));
+        }
+        let now = self.now();
+        let client_id = format!(
+            "nyckel-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..20]
+        );
+        let (secret, stored) = match auth_method {
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost => {
+                let g =
+                    client::secret::generate(&mut rand::rng(), self.secret().bytes(), &client_id);
+                (Some(g.plain), Some(g.stored))
+            }
+            _ => (None, None),
+        };
+        let row = ClientRow {
+            client_id: client_id.clone(),
+            name: name.to_owned(),
+            secret_hash: stored,
+            auth_method: auth_method.as_str().to_owned(),
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            allow_cpr,
+            require_par,
+            subject_type: subject_type.as_str().to_owned(),
+            jwks_uri,
+            jwks,
+            status: "active".into(),
+            created_at: now,
+        };
+        let mut tx = self.store.write().await?;
+        tx.insert_client(&row).await?;
+        tx.append_audit(
+            &NewAuditEvent::new(who, "oidc.client.added")
+                .subject(format!("client:{client_id}"))
+                .detail(json!({
+                    "name": name, "auth_method": auth_method.as_str(), "allow_cpr": allow_cpr,
+                })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((client_id, secret))
+    }
+
+    /// Checks the client's credentials at the token, revocation and introspection endpoints.
+    pub async fn authenticate_client(
+        &self,
+        presented: &PresentedClient,
+        endpoint: &str,
+    ) -> Result<Result<AuthenticatedClient, OAuthError>> {
+        let bad = || {
+            Ok(Err(oauth(
+                ErrorCode::InvalidClient,
+                "client authentication failed",
+            )))
+        };
+        let Some(c) = self.find_active_client(presented.client_id()).await? else {
+            return bad();
+        };
+        if c.auth_method != presented.method().as_str() {
+            return bad();
+        }
+        match presented {
+            PresentedClient::Secret { secret, .. } => {
+                let ok = c.secret_hash.as_deref().is_some_and(|stored| {
+                    client::secret::verify(
+                        self.secret().bytes(),
+                        &c.client_id,
+                        stored,
+                        secret.expose(),
+                    )
+                });
+                if !ok {
+                    return bad();
+                }
+            }
+            PresentedClient::Assertion { assertion, .. } => {
+                let Some(jwks) = c
+                    .jwks
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<Value>(j).ok())
+                else {
+                    return bad();
+                };
+                let issuer = self.issuer()?;
+                let now = self.now() / 1000;
+                let Ok(a) = client::verify_client_assertion(
+                    assertion,
+                    &c.client_id,
+                    &jwks,
+                    &issuer.endpoint(endpoint),
+                    issuer.as_str(),
+                    now,
+                ) else {
+                    return bad();
+                };
+                let mut tx = self.store.write().await?;
+                let fresh = tx
+                    .insert_assertion_jti(&c.client_id, &a.jti, a.exp * 1000)
+                    .await?;
+                tx.commit().await?;
+                if !fresh {
+                    return Ok(Err(oauth(
+                        ErrorCode::InvalidClient,
+                        "client assertion replayed",
+                    )));
+                }
+            }
+            PresentedClient::Public { .. } => {}
+        }
+        Ok(Ok(AuthenticatedClient(c)))
+    }
+
+    // ----- consent -----
+
+    /// Whether the holder must be asked before the client gets these scopes.
+    pub async fn consent_needed(
+        &self,
+        identity_id: &str,
+        req: &AuthorizationRequest,
+    ) -> Result<bool> {
+        if req.prompt.consent {
+            return Ok(true);
+        }
+        let mut tx = self.store.read().await?;
+        let given = tx.find_consent(identity_id, &req.client_id).await?;
+        tx.commit().await?;
+        let Some(given) = given else { return Ok(true) };
+        let given: Vec<&str> = given.split(' ').collect();
+        Ok(!req.scopes.iter().all(|s| given.contains(&s.as_str())))
+    }
+
+    pub async fn record_consent(
+        &self,
+        identity_id: &str,
+        req: &AuthorizationRequest,
+        who: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        tx.upsert_consent(identity_id, &req.client_id, &req.scope_string(), now)
+            .await?;
+        tx.append_audit(
+            &NewAuditEvent::new(who, "oidc.consent.given")
+                .subject(identity_id.to_owned())
+                .detail(json!({ "client_id": req.client_id, "scope": req.scope_string() })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn withdraw_consent(
+        &self,
+        identity_id: &str,
+        client_id: &str,
+        who: &str,
+    ) -> Result<bool> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let removed = tx.delete_consent(identity_id, client_id).await?;
+        if removed {
+            tx.append_audit(
+                &NewAuditEvent::new(who, "oidc.consent.withdrawn")
+                    .subject(identity_id.to_owned())
+                    .detail(json!({ "client_id": client_id })),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    // ----- authorization codes -----
+
+    /// Issues a code for a completed login and returns the redirect URL.
+    pub async fn issue_code(
+        &self,
+        req: &AuthorizationRequest,
+        identity_id: &str,
+        auth_time: i64,
+        methods: &[AuthMethod],
+        sid: Option<String>,
+        ip: &str,
+    ) -> Result<String> {
+        let now = self.now();
+        let level = nyckel_core::assurance::level(methods).unwrap_or(Loa::Low);
+        let code = tokens::random_token(&mut rand::rng());
+        let grant = Grant {
+            binding: Some(CodeBinding::new(req, now / 1000)),
+            request: req.clone(),
+            identity_id: identity_id.to_owned(),
+            auth_time,
+            methods: methods.to_vec(),
+            level,
+            sid,
+        };
+        let data = serde_json::to_string(&grant).map_err(internal)?;
+        let mut tx = self.store.write().await?;
+        tx.insert_code(
+            &tokens::token_hash(&code),
+            &req.client_id,
+            identity_id,
+            &data,
+            now,
+            now + CODE_TTL * 1000,
+        )
+        .await?;
+        let client = tx
+            .find_client(&req.client_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        tx.append_audit(
+            &NewAuditEvent::new("system", "login.succeeded").subject(identity_id.to_owned()).detail(json!({
+                "service": client, "client_id": req.client_id, "scope": req.scope_string(), "loa": level.as_str(), "ip": ip,
+            })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        let issuer = self.issuer()?;
+        Ok(nyckel_oidc::request::authorization_response_url(
+            &req.redirect_uri,
+            &code,
+            req.state.as_deref(),
+            &issuer,
+        ))
+    }
+
+    // ----- tokens -----
+
+    /// The token endpoint after client authentication.
+    pub async fn token(
+        &self,
+        client: &AuthenticatedClient,
+        request: TokenRequest,
+    ) -> Result<Result<Value, OAuthError>> {
+        let c = &client.0;
+        let allowed = |g: &str| c.grant_types.iter().any(|x| x == g);
+        let now = self.now();
+        match request {
+            TokenRequest::ClientCredentials { scope } => {
+                if !allowed("client_credentials") {
+                    return Ok(Err(oauth(
+                        ErrorCode::UnauthorizedClient,
+                        "client_credentials not allowed for this client",
+                    )));
+                }
+                let scope = scope.unwrap_or_default();
+                if scope
+                    .split(' ')
+                    .any(|s| s == "openid" || s == "ssn" || s == "profile")
+                {
+                    return Ok(Err(oauth(
+                        ErrorCode::InvalidScope,
+                        "person scopes need a person",
+                    )));
+                }
+                let issuer = self.issuer()?;
+                let claims = AccessTokenClaims::for_client(
+                    issuer.as_str(),
+                    issuer.as_str(),
+                    &c.client_id,
+                    &scope,
+                    now / 1000,
+                    ACCESS_TTL,
+                    tokens::random_jti(&mut rand::rng()),
+                );
+                let at = self
+                    .keys()
+                    .await?
+                    .sign(SigningAlg::ES256, &claims, keys::typ::ACCESS_TOKEN)
+                    .map_err(internal)?;
+                let mut body =
+                    json!({ "access_token": at, "token_type": "Bearer", "expires_in": ACCESS_TTL });
+                if !scope.is_empty() {
+                    body["scope"] = json!(scope);
+                }
+                Ok(Ok(body))
+            }
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                if !allowed("authorization_code") {
+                    return Ok(Err(oauth(
+                        ErrorCode::UnauthorizedClient,
+                        "authorization_code not allowed for this client",
+                    )));
+                }
+                let code_hash = tokens::token_hash(&code);
+                let mut tx = self.store.write().await?;
+                let redeemed = tx.redeem_code(&code_hash, now).await?;
+                let row = match redeemed {
+                    Redeemed::Fresh(row) => row,
+                    Redeemed::Replayed(row) => {
+                        // A replayed code revokes what it issued (RFC 6749 §4.1.2).
+                        let n = tx.revoke_tokens(None, Some(&code_hash), now).await?;
+                        tx.append_audit(
+                            &NewAuditEvent::new(
+                                format!("client:{}", c.client_id),
+                                "oidc.code.replayed",
+                            )
+                            .subject(row.identity_id.clone())
+                            .detail(json!({ "revoked_tokens": n })),
+                            now,
+                        )
+                        .await?;
+                        tx.commit().await?;
+                        return Ok(Err(oauth(ErrorCode::InvalidGrant, "code already used")));
+                    }
+                    Redeemed::Unknown => {
+                        tx.commit().await?;
+                        return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown code")));
+                    }
+                };
+                let grant: Grant = serde_json::from_str(&row.grant_data).map_err(internal)?;
+                let check = match &grant.binding {
+                    Some(b) => b.check_redemption(
+                        &c.client_id,
+                        redirect_uri.as_deref(),
+                        code_verifier.as_deref(),
+                        now / 1000,
+                    ),
+                    None => Err(oauth(ErrorCode::InvalidGrant, "not a code")),
+                };
+                if let Err(e) = check {
+                    tx.commit().await?;
+                    return Ok(Err(e));
+                }
+                let family = uuid::Uuid::new_v4().to_string();
+                let body = self
+                    .issue_person_tokens(
+                        &mut tx,
+                        c,
+                        &grant,
+                        &grant.request.scopes,
+                        &family,
+                        Some(&code_hash),
+                        true,
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(body)
+            }
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => {
+                if !allowed("refresh_token") {
+                    return Ok(Err(oauth(
+                        ErrorCode::UnauthorizedClient,
+                        "refresh_token not allowed for this client",
+                    )));
+                }
+                let mut tx = self.store.write().await?;
+                let Some(row) = tx
+                    .find_refresh_token(&tokens::token_hash(&refresh_token))
+                    .await?
+                else {
+                    tx.commit().await?;
+                    return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown refresh token")));
+                };
+                if row.client_id != c.client_id || row.revoked_at.is_some() || row.expires_at <= now
+                {
+                    tx.commit().await?;
+                    return Ok(Err(oauth(
+                        ErrorCode::InvalidGrant,
+                        "refresh token not valid",
+                    )));
+                }
+                if !tx.update_token_used(&row.id, now).await? {
+                    // Reuse of a rotated refresh token: someone has a copy. Revoke the family.
+                    let n = tx.revoke_tokens(Some(&row.family_id), None, now).await?;
+                    tx.append_audit(
+                        &NewAuditEvent::new(
+                            format!("client:{}", c.client_id),
+                            "oidc.refresh.reused",
+                        )
+                        .subject(row.identity_id.clone().unwrap_or_default())
+                        .detail(json!({ "revoked_tokens": n })),
+                        now,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Err(oauth(
+                        ErrorCode::InvalidGrant,
+                        "refresh token already used",
+                    )));
+                }
+                let grant: Grant = serde_json::from_str(&row.grant_data).map_err(internal)?;
+                let scopes = match nyckel_oidc::grant::narrowed_scope(
+                    &grant.request.scopes,
+                    scope.as_deref(),
+                ) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tx.rollback().await?;
+                        return Ok(Err(e));
+                    }
+                };
+                let identity = tx.find_identity(&grant.identity_id).await?;
+                if !identity.is_some_and(|i| i.status.may_log_in()) {
+                    tx.commit().await?;
+                    return Ok(Err(oauth(
+                        ErrorCode::InvalidGrant,
+                        "the person's identity is blocked",
+                    )));
+                }
+                let body = self
+                    .issue_person_tokens(&mut tx, c, &grant, &scopes, &row.family_id, None, false)
+                    .await?;
+                tx.commit().await?;
+                Ok(body)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn issue_person_tokens(
+        &self,
+        tx: &mut Tx,
+        c: &ClientRow,
+        grant: &Grant,
+        scopes: &[String],
+        family: &str,
+        code_hash: Option<&str>,
+        with_id_token: bool,
+    ) -> Result<Result<Value, OAuthError>> {
+        let now_ms = self.now();
+        let now = now_ms / 1000;
+        let issuer = self.issuer()?;
+        let keys = self.keys().await?;
+        let Some(identity) = tx.find_identity(&grant.identity_id).await? else {
+            return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown person")));
+        };
+        let Some(person) = tx.find_person(&identity.person_id).await? else {
+            return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown person")));
+        };
+        let sub = self.subject(c, &person.id)?;
+        let scope = scopes.join(" ");
+        let jti = tokens::random_jti(&mut rand::rng());
+        let facts = grant.facts();
+        let at_claims = AccessTokenClaims::for_person(
+            issuer.as_str(),
+            issuer.as_str(),
+            &sub,
+            &c.client_id,
+            &scope,
+            now,
+            ACCESS_TTL,
+            jti.clone(),
+            &facts,
+        );
+        let access = keys
+            .sign(SigningAlg::ES256, &at_claims, keys::typ::ACCESS_TOKEN)
+            .map_err(internal)?;
+        tx.insert_token(
+            &NewToken {
+                id: &jti,
+                kind: "access",
+                token_hash: None,
+                family_id: family,
+                code_hash,
+                client_id: &c.client_id,
+                identity_id: Some(&identity.id),
+                grant_data: "{}",
+                expires_at: now_ms + ACCESS_TTL * 1000,
+            },
+            now_ms,
+        )
+        .await?;
+        let mut body = json!({ "access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL, "scope": scope });
+        if c.grant_types.iter().any(|g| g == "refresh_token") {
+            let refresh = tokens::random_token(&mut rand::rng());
+            let mut g = grant.clone();
+            g.binding = None;
+            g.request.scopes = scopes.to_vec();
+            let data = serde_json::to_string(&g).map_err(internal)?;
+            tx.insert_token(
+                &NewToken {
+                    id: &uuid::Uuid::new_v4().to_string(),
+                    kind: "refresh",
+                    token_hash: Some(&tokens::token_hash(&refresh)),
+                    family_id: family,
+                    code_hash,
+                    client_id: &c.client_id,
+                    identity_id: Some(&identity.id),
+                    grant_data: &data,
+                    expires_at: now_ms + REFRESH_TTL * 1000,
+                },
+                now_ms,
+            )
+            .await?;
+            body["refresh_token"] = json!(refresh);
+        }
+        if with_id_token {
+            let mut id = IdTokenClaims::new(
+                issuer.as_str(),
+                &sub,
+                &c.client_id,
+                now,
+                ID_TOKEN_TTL,
+                &facts,
+            );
+            id.nonce = grant.request.nonce.clone();
+            id.at_hash = Some(tokens::at_hash(&access, SigningAlg::ES256));
+            id.sid = grant.sid.clone();
+            let wanted = tokens::requested_claims(&grant.request, ClaimTarget::IdToken);
+            id.person = self
+                .person_claims(c, &identity.id, &person, &wanted, scopes)
+                .await?;
+            let alg = SigningAlg::ES256;
+            body["id_token"] = json!(keys.sign(alg, &id, keys::typ::JWT).map_err(internal)?);
+        }
+        Ok(Ok(body))
+    }
+
+    fn subject(&self, c: &ClientRow, person_id: &str) -> Result<String> {
+        let uuid = uuid::Uuid::parse_str(person_id).map_err(internal)?;
+        let st: SubjectType = c.subject_type.parse().unwrap_or(SubjectType::Pairwise);
+        Ok(st.subject(self.secret().bytes(), &c.client_id, uuid))
+    }
+
+    /// The person claims the client may have: names with `profile`, the
+    /// UUID, and the CPR number only to entitled clients with the `ssn`
+    /// scope (consent was given at the consent screen).
+    async fn person_claims(
+        &self,
+        c: &ClientRow,
+        _identity_id: &str,
+        person: &nyckel_store::PersonRow,
+        wanted: &std::collections::BTreeSet<&'static str>,
+        scopes: &[String],
+    ) -> Result<PersonClaims> {
+        let mut p = PersonClaims::default();
+        let has = |s: &str| scopes.iter().any(|x| x == s);
+        if wanted.contains("name") {
+            p.name = Some(person.record.full_name());
+        }
+        if wanted.contains("given_name") {
+            p.given_name = Some(person.record.given_names.clone());
+        }
+        if wanted.contains("family_name") {
+            p.family_name = Some(person.record.surname.clone());
+        }
+        if wanted.contains("uuid") {
+            p.uuid = uuid::Uuid::parse_str(&person.id).ok();
+        }
+        if wanted.contains("dk.cpr") && has("ssn") && c.allow_cpr {
+            p.cpr = Some(person.record.cpr.compact());
+        }
+        Ok(p)
+    }
+
+    /// Verifies an access token presented as a bearer token.
+    pub async fn verify_access_token(&self, token: &str) -> Result<Option<AccessTokenClaims>> {
+        let issuer = self.issuer()?;
+        let keys = self.keys().await?;
+        let expected = Expected {
+            issuer: issuer.as_str(),
+            audience: Some(issuer.as_str()),
+            typ: Some(keys::typ::ACCESS_TOKEN),
+            now: self.now() / 1000,
+            leeway: 0,
+            accept_expired: false,
+        };
+        let Ok(claims) = keys.verify::<AccessTokenClaims>(token, &expected) else {
+            return Ok(None);
+        };
+        let mut tx = self.store.read().await?;
+        let revoked = tx.is_jti_revoked(&claims.jti).await?;
+        tx.commit().await?;
+        Ok((!revoked).then_some(claims))
+    }
+
+    /// UserInfo (OIDC Core §5.3) for a verified access token.
+    pub async fn userinfo(&self, at: &AccessTokenClaims) -> Result<Option<Value>> {
+        let Some(c) = self.find_active_client(&at.client_id).await? else {
+            return Ok(None);
+        };
+        if at.auth_time.is_none() {
+            return Ok(None); // a machine token has no person
+        }
+        let mut tx = self.store.read().await?;
+        let row = tx.find_token(&at.jti).await?;
+        let identity = match &row {
+            Some(r) => match &r.identity_id {
+                Some(i) => tx.find_identity(i).await?,
+                None => None,
+            },
+            None => None,
+        };
+        let Some(identity) = identity.filter(|i| i.status.may_log_in()) else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let person = tx
+            .find_person(&identity.person_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        let scopes: Vec<String> = at
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut req_scopes = std::collections::BTreeSet::new();
+        if scopes.iter().any(|s| s == "profile") {
+            req_scopes.extend(["name", "given_name", "family_name", "uuid"]);
+        }
+        if scopes.iter().any(|s| s == "ssn") {
+            req_scopes.insert("dk.cpr");
+        }
+        let p = self
+            .person_claims(&c, &identity.id, &person, &req_scopes, &scopes)
+            .await?;
+        let mut v = serde_json::to_value(&p).map_err(internal)?;
+        v["sub"] = json!(at.sub);
+        Ok(Some(v))
+    }
+
+    /// Token revocation (RFC 7009): refresh tokens revoke their family; access tokens their jti.
+    pub async fn revoke(&self, c: &AuthenticatedClient, token: &str) -> Result<()> {
+        let now = self.now();
+        let access = self.verify_access_token(token).await?;
+        let mut tx = self.store.write().await?;
+        if let Some(r) = tx.find_refresh_token(&tokens::token_hash(token)).await? {
+            if r.client_id == c.0.client_id {
+                tx.revoke_tokens(Some(&r.family_id), None, now).await?;
+            }
+        } else if let Some(at) = access.filter(|at| at.client_id == c.0.client_id) {
+            tx.insert_revoked_jti(&at.jti, at.exp * 1000).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Token introspection (RFC 7662).
+    pub async fn introspect(&self, c: &AuthenticatedClient, token: &str) -> Result<Value> {
+        if let Some(at) = self.verify_access_token(token).await? {
+            let mut v = serde_json::to_value(&at).map_err(internal)?;
+            v["active"] = json!(true);
+            v["token_type"] = json!("Bearer");
+            return Ok(v);
+        }
+        let now = self.now();
+        let mut tx = self.store.read().await?;
+        let r = tx.find_refresh_token(&tokens::token_hash(token)).await?;
+        tx.commit().await?;
+        if let Some(r) = r.filter(|r| {
+            r.client_id == c.0.client_id
+                && r.used_at.is_none()
+                && r.revoked_at.is_none()
+                && r.expires_at > now
+        }) {
+            return Ok(
+                json!({ "active": true, "client_id": r.client_id, "exp": r.expires_at / 1000, "token_type": "refresh_token" }),
+            );
+        }
+        Ok(json!({ "active": false }))
+    }
+
+    /// The ID token hint at logout: verified, expiry ignored. Returns the client id (aud).
+    pub async fn id_token_hint_client(&self, hint: &str) -> Result<Option<String>> {
+        let issuer = self.issuer()?;
+        let keys = self.keys().await?;
+        let expected = Expected {
+            issuer: issuer.as_str(),
+            audience: None,
+            typ: None,
+            now: self.now() / 1000,
+            leeway: 0,
+            accept_expired: true,
+        };
+        Ok(keys
+            .verify::<IdTokenClaims>(hint, &expected)
+            .ok()
+            .map(|c| c.aud))
+    }
+
+    /// CPR match for providers not entitled to the CPR number: yes/no, at
+    /// most 3 tries per 15 minutes per person and provider.
+    pub async fn cpr_match(
+        &self,
+        at: &AccessTokenClaims,
+        typed: &str,
+    ) -> Result<Result<bool, OAuthError>> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let Some(row) = tx.find_token(&at.jti).await? else {
+            tx.commit().await?;
+            return Ok(Err(oauth(ErrorCode::InvalidToken, "not a person's token")));
+        };
+        let Some(identity_id) = row.identity_id else {
+            tx.commit().await?;
+            return Ok(Err(oauth(ErrorCode::InvalidToken, "not a person's token")));
+        };
+        let tries = tx
+            .count_cpr_match_attempts(&identity_id, &at.client_id, now - 15 * 60_000)
+            .await?;
+        if tries >= 3 {
+            tx.commit().await?;
+            return Ok(Err(oauth(
+                ErrorCode::AccessDenied,
+                "too many CPR match attempts: try again later",
+            )));
+        }
+        tx.insert_cpr_match_attempt(&identity_id, &at.client_id, now)
+            .await?;
+        let identity = tx
+            .find_identity(&identity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let person = tx
+            .find_person(&identity.person_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let today = self.today();
+        let matched =
+            nyckel_core::cpr::Cpr::parse(typed, today).is_ok_and(|c| c == person.record.cpr);
+        tx.append_audit(
+            &NewAuditEvent::new(format!("client:{}", at.client_id), "oidc.cpr-match")
+                .subject(identity_id.clone())
+                .detail(json!({ "matched": matched })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(matched))
+    }
+}
