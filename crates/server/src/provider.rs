@@ -83,10 +83,10 @@ impl Nyckel {
     /// The current key set; creates the first ES256 and RS256 keys if none exist.
     pub async fn keys(&self) -> Result<Arc<KeySet>> {
         let now = self.now() / 1000;
-        if let Some((set, loaded)) = self.key_cache().inner.read().await.as_ref() {
-            if now - loaded < KEY_RELOAD_SECS {
-                return Ok(set.clone());
-            }
+        if let Some((set, loaded)) = self.key_cache().inner.read().await.as_ref()
+            && now - loaded < KEY_RELOAD_SECS
+        {
+            return Ok(set.clone());
         }
         let mut slot = self.key_cache().inner.write().await;
         let set = Arc::new(self.load_keys(true).await?);

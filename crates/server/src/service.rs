@@ -190,6 +190,10 @@ impl Authenticated {
     pub fn identity_id(&self) -> &str {
         &self.identity_id
     }
+
+    pub fn methods(&self) -> &[AuthMethod] {
+        &self.methods
+    }
 }
 
 fn holder(user_id: &UserId) -> String {
@@ -1017,7 +1021,8 @@ impl Nyckel {
             &cookie_hash(session_cookie),
             &identity.id,
             &csrf,
-            &amr.join(" "),
+            // The methods themselves, so that single sign-on can tell a provider how.
+            &serde_json::to_string(&auth.methods).unwrap_or_else(|_| "[]".into()),
             loa,
             now,
             now + self.config.session_ttl_secs * 1000,

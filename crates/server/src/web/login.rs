@@ -25,6 +25,12 @@ use super::{
     pages, removal, render, support_hint,
 };
 use crate::service::{Challenge, KeyCardStep, PasswordStep, cookie_hash, random_token};
+use nyckel_oidc::request::AuthorizationRequest;
+
+/// A short public id of a session (the `sid` claim): not the cookie.
+pub(crate) fn session_id(session_cookie: &str) -> String {
+    cookie_hash(session_cookie)[..22].to_owned()
+}
 
 /// Where a login flow is.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -51,12 +57,30 @@ pub(crate) enum Step {
         challenge: Option<Challenge>,
         prefer_new: bool,
     },
+    /// Logged in; the holder is asked whether a provider may have their data.
+    Consent {
+        identity_id: String,
+        auth_time: i64,
+        methods: Vec<AuthMethod>,
+        sid: Option<String>,
+    },
 }
 
 pub(crate) struct Flow {
-    id_hash: String,
-    csrf: String,
+    pub(crate) id_hash: String,
+    pub(crate) csrf: String,
+    pub(crate) step: Step,
+    /// The OpenID authorization request this login serves, if any.
+    pub(crate) authz: Option<AuthorizationRequest>,
+}
+
+/// What is stored for a flow.
+#[derive(Deserialize)]
+struct FlowState {
+    #[serde(flatten)]
     step: Step,
+    #[serde(default)]
+    authz: Option<AuthorizationRequest>,
 }
 
 #[derive(Deserialize)]
@@ -73,18 +97,23 @@ async fn load(s: &AppState, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
     let row = tx.find_flow(&id_hash, s.nyckel.now()).await?;
     tx.commit().await?;
     let Some(row) = row else { return Ok(None) };
-    match serde_json::from_str::<Step>(&row.state) {
-        Ok(step) => Ok(Some(Flow {
+    match serde_json::from_str::<FlowState>(&row.state) {
+        Ok(state) => Ok(Some(Flow {
             id_hash,
             csrf: row.csrf,
-            step,
+            step: state.step,
+            authz: state.authz,
         })),
         Err(_) => Ok(None),
     }
 }
 
 /// The flow a form belongs to, checking its CSRF token.
-async fn load_for_post(s: &AppState, jar: &CookieJar, csrf: &str) -> Result<Flow, WebError> {
+pub(crate) async fn load_for_post(
+    s: &AppState,
+    jar: &CookieJar,
+    csrf: &str,
+) -> Result<Flow, WebError> {
     let flow = load(s, jar).await?.ok_or(WebError::FlowExpired)?;
     if !ct_eq(flow.csrf.as_bytes(), csrf.as_bytes()) {
         return Err(WebError::Csrf);
@@ -93,6 +122,16 @@ async fn load_for_post(s: &AppState, jar: &CookieJar, csrf: &str) -> Result<Flow
 }
 
 async fn start(s: &AppState, jar: CookieJar) -> Result<(CookieJar, Flow), WebError> {
+    start_with(s, jar, Step::Identify, None).await
+}
+
+/// Starts a flow at `step`, for an authorization request or not.
+pub(crate) async fn start_with(
+    s: &AppState,
+    jar: CookieJar,
+    step: Step,
+    authz: Option<AuthorizationRequest>,
+) -> Result<(CookieJar, Flow), WebError> {
     if let Some(old) = jar.get(FLOW_COOKIE) {
         let mut tx = s.nyckel.store.write().await?;
         tx.delete_flow(&cookie_hash(old.value())).await?;
@@ -102,7 +141,8 @@ async fn start(s: &AppState, jar: CookieJar) -> Result<(CookieJar, Flow), WebErr
     let flow = Flow {
         id_hash: cookie_hash(&token),
         csrf: random_token(),
-        step: Step::Identify,
+        step,
+        authz,
     };
     let now = s.nyckel.now();
     let ttl = s.nyckel.config.flow_ttl_secs;
@@ -110,7 +150,7 @@ async fn start(s: &AppState, jar: CookieJar) -> Result<(CookieJar, Flow), WebErr
     tx.insert_flow(
         &flow.id_hash,
         &flow.csrf,
-        &state_json(&flow.step),
+        &state_json(&flow),
         now,
         now + ttl * 1000,
     )
@@ -119,19 +159,29 @@ async fn start(s: &AppState, jar: CookieJar) -> Result<(CookieJar, Flow), WebErr
     Ok((jar.add(cookie(s, FLOW_COOKIE, token, ttl)), flow))
 }
 
-fn state_json(step: &Step) -> String {
-    serde_json::to_string(step).unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
+fn state_json(flow: &Flow) -> String {
+    #[derive(Serialize)]
+    struct Ref<'a> {
+        #[serde(flatten)]
+        step: &'a Step,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        authz: &'a Option<AuthorizationRequest>,
+    }
+    serde_json::to_string(&Ref {
+        step: &flow.step,
+        authz: &flow.authz,
+    })
+    .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
 }
 
-async fn save(s: &AppState, flow: &Flow) -> Result<(), WebError> {
+pub(crate) async fn save(s: &AppState, flow: &Flow) -> Result<(), WebError> {
     let mut tx = s.nyckel.store.write().await?;
-    tx.update_flow(&flow.id_hash, &state_json(&flow.step))
-        .await?;
+    tx.update_flow(&flow.id_hash, &state_json(flow)).await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn finish(s: &AppState, flow: &Flow) -> Result<(), WebError> {
+pub(crate) async fn finish(s: &AppState, flow: &Flow) -> Result<(), WebError> {
     let mut tx = s.nyckel.store.write().await?;
     tx.delete_flow(&flow.id_hash).await?;
     tx.commit().await?;
@@ -235,6 +285,25 @@ async fn render_step(
                     reported: *reported,
                     error,
                     next: None,
+                },
+            )
+        }
+        Step::Consent { .. } => {
+            let Some(req) = &flow.authz else {
+                return Err(WebError::FlowExpired);
+            };
+            let Some(client) = s.nyckel.find_active_client(&req.client_id).await? else {
+                return Err(WebError::FlowExpired);
+            };
+            let shared = super::oidc::shared_items(req, &client);
+            render(
+                status,
+                &pages::Consent {
+                    support_phone: phone,
+                    csrf: &csrf,
+                    client_name: client.name.clone(),
+                    shared,
+                    error,
                 },
             )
         }
@@ -620,15 +689,26 @@ pub(crate) async fn keycard(
         let (step, auth) = s.nyckel.check_key_code(&identity, &challenge, &code, &[AuthMethod::Password], &ip).await?;
         match (step, auth) {
             (KeyCardStep::Accepted, Some(auth)) => {
-                finish(&s, &flow).await?;
                 let session = random_token();
                 let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 64).unwrap_or_else(random_token);
+                let methods = auth.methods().to_vec();
+                let auth_time = s.nyckel.now() / 1000;
                 s.nyckel.complete_login(auth, &session, &device, &ip).await?;
                 let jar = jar
-                    .remove(removal(FLOW_COOKIE))
-                    .add(cookie(&s, SESSION_COOKIE, session, s.nyckel.config.session_ttl_secs))
+                    .add(cookie(&s, SESSION_COOKIE, session.clone(), s.nyckel.config.session_ttl_secs))
                     .add(cookie(&s, DEVICE_COOKIE, device, 400 * 86_400));
-                Ok((jar, Redirect::to("/my")).into_response())
+                match flow.authz.clone() {
+                    // The login served a provider: go on with its request.
+                    Some(req) => {
+                        let sid = Some(session_id(&session));
+                        let next = super::oidc::continue_authorization(&s, jar, Some(flow), req, &identity_id, auth_time, methods, sid, &ip).await?;
+                        Ok(next)
+                    }
+                    None => {
+                        finish(&s, &flow).await?;
+                        Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to("/my")).into_response())
+                    }
+                }
             }
             (KeyCardStep::Blocked, _) => {
                 finish(&s, &flow).await?;

@@ -7,6 +7,7 @@
 
 mod login;
 mod my;
+mod oidc;
 mod pages;
 
 use std::net::{IpAddr, SocketAddr};
@@ -132,17 +133,42 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/login/report", post(login::report))
         .route("/login/keycard", post(login::keycard))
         .route("/login/new-card", post(login::new_card))
+        .route("/login/consent", post(oidc::consent))
         .route("/my", get(my::show))
         .route("/my/block", post(my::block))
         .route("/my/alias", post(my::alias))
         .route("/my/report", post(my::report))
-        .route("/logout", post(my::logout))
+        // GET: RP-initiated logout; POST: the logout button in My nyckel.
+        .route("/logout", get(oidc::logout).post(my::logout))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
+    let provider = Router::new()
+        .route(
+            nyckel_oidc::discovery::paths::DISCOVERY,
+            get(oidc::discovery),
+        )
+        .route(nyckel_oidc::discovery::paths::JWKS, get(oidc::jwks))
+        .route(
+            nyckel_oidc::discovery::paths::AUTHORIZE,
+            get(oidc::authorize_get).post(oidc::authorize_post),
+        )
+        .route(nyckel_oidc::discovery::paths::TOKEN, post(oidc::token))
+        .route(nyckel_oidc::discovery::paths::PAR, post(oidc::par))
+        .route(
+            nyckel_oidc::discovery::paths::USERINFO,
+            get(oidc::userinfo).post(oidc::userinfo),
+        )
+        .route(nyckel_oidc::discovery::paths::REVOKE, post(oidc::revoke))
+        .route(
+            nyckel_oidc::discovery::paths::INTROSPECT,
+            post(oidc::introspect),
+        )
+        .route("/cpr-match", post(oidc::cpr_match));
     Router::new()
         .merge(pages)
+        .merge(provider)
         .route("/static/style.css", get(style))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

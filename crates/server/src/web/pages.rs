@@ -119,3 +119,14 @@ pub struct Help<'a> {
     pub weekend_hours: String,
     pub special_days: Vec<String>,
 }
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct Consent<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub client_name: String,
+    /// Exactly what will be shared, one line each.
+    pub shared: Vec<String>,
+    pub error: Option<String>,
+}

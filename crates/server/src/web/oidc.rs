@@ -1,0 +1,668 @@
+//! The OpenID provider's endpoints (R-AUTH-2): discovery, JWKS, authorize
+//! (with pushed requests), token, userinfo, revocation, introspection,
+//! logout, CPR match. OAuth errors are JSON with RFC 6749 codes; the
+//! authorization endpoint redirects errors only to registered URIs.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use nyckel_core::assurance::{AuthMethod, Loa};
+use nyckel_oidc::error::{ErrorCode, OAuthError};
+use nyckel_oidc::grant;
+use nyckel_oidc::request::{self, AuthorizationRequest, Origin};
+use nyckel_store::ClientRow;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::login::{Flow, Step, finish, save, start_with};
+use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
+use crate::provider::PAR_TTL;
+use crate::service::cookie_hash;
+
+type Params = Vec<(String, String)>;
+
+/// The highest level a nyckel login can reach today (password + key card).
+const REACHABLE: Loa = Loa::Substantial;
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r
+}
+
+fn oauth_error(e: &OAuthError) -> Response {
+    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut r = json_response(status, e.to_json());
+    if e.code == ErrorCode::InvalidClient {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"nyckel\""),
+        );
+    }
+    r
+}
+
+fn server_error(s: &AppState, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "OpenID endpoint failed");
+    let _ = s;
+    oauth_error(&OAuthError::server_error())
+}
+
+pub(crate) async fn discovery(State(s): State<AppState>) -> Response {
+    match s.nyckel.issuer() {
+        Ok(issuer) => {
+            let doc = nyckel_oidc::discovery::discovery_document(&issuer, &Default::default());
+            let mut r = axum::Json(doc).into_response();
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+            r
+        }
+        Err(e) => server_error(&s, e),
+    }
+}
+
+pub(crate) async fn jwks(State(s): State<AppState>) -> Response {
+    match s.nyckel.jwks().await {
+        Ok(j) => {
+            let mut r = axum::Json(j).into_response();
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            );
+            r
+        }
+        Err(e) => server_error(&s, e),
+    }
+}
+
+/// An error page for a request we must not redirect (unknown client, bad redirect URI).
+fn not_redirectable(s: &AppState, e: &OAuthError) -> Response {
+    message(
+        s,
+        StatusCode::BAD_REQUEST,
+        "The service's login request is not valid",
+        format!(
+            "The service you came from sent nyckel a login request that cannot be accepted ({}: {}). Go back to the service and try again; if it keeps happening, tell the service.",
+            e.code.as_str(),
+            e.description
+        ),
+        None,
+        false,
+    )
+}
+
+fn redirect_error(s: &AppState, req: &AuthorizationRequest, e: &OAuthError) -> Response {
+    match s.nyckel.issuer() {
+        Ok(issuer) => Redirect::to(&request::error_response_url(
+            &req.redirect_uri,
+            e,
+            req.state.as_deref(),
+            &issuer,
+        ))
+        .into_response(),
+        Err(err) => server_error(s, err),
+    }
+}
+
+pub(crate) async fn authorize_get(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Query(params): Query<Params>,
+) -> Response {
+    authorize(s, peer, jar, params).await
+}
+
+pub(crate) async fn authorize_post(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(params): Form<Params>,
+) -> Response {
+    authorize(s, peer, jar, params).await
+}
+
+async fn authorize(s: AppState, peer: SocketAddr, jar: CookieJar, params: Params) -> Response {
+    match authorize_inner(&s, peer, jar, params).await {
+        Ok(r) => r,
+        Err(e) => e.into_page(&s),
+    }
+}
+
+async fn authorize_inner(
+    s: &AppState,
+    peer: SocketAddr,
+    jar: CookieJar,
+    params: Params,
+) -> Result<Response, WebError> {
+    let issuer = s.nyckel.issuer()?;
+    // A pushed request (RFC 9126): fetch the parameters pushed earlier.
+    let (params, origin) = match request::pushed_reference(&params) {
+        Err(e) => return Ok(not_redirectable(s, e.error())),
+        Ok(None) => (params, Origin::FrontChannel),
+        Ok(Some(r)) => {
+            let mut tx = s.nyckel.store.write().await?;
+            let pushed = tx.take_par(&r.request_uri, s.nyckel.now()).await?;
+            tx.commit().await?;
+            match pushed {
+                Some((client_id, stored)) if client_id == r.client_id => {
+                    let p: Params = serde_json::from_str(&stored).unwrap_or_default();
+                    (p, Origin::Pushed)
+                }
+                _ => {
+                    return Ok(not_redirectable(
+                        s,
+                        &OAuthError::new(
+                            ErrorCode::InvalidRequestUri,
+                            "request_uri unknown, used or expired",
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    let client = match request::client_id(&params) {
+        Ok(id) => s.nyckel.find_active_client(id).await?,
+        Err(e) => return Ok(not_redirectable(s, e.error())),
+    };
+    let view = client.as_ref().map(crate::service::Nyckel::client_view);
+    let req = match request::validate_authorize(&params, view.as_ref(), origin) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(match e.redirect_url(&issuer) {
+                Some(url) => Redirect::to(&url).into_response(),
+                None => not_redirectable(s, e.error()),
+            });
+        }
+    };
+    // A level nyckel cannot reach ends here, never with a lower level.
+    if let Err(e) = req.check_acr(Some(REACHABLE)) {
+        return Ok(redirect_error(s, &req, &e));
+    }
+    // Single sign-on: an existing session that satisfies the request.
+    let now_s = s.nyckel.now() / 1000;
+    let session = match jar.get(SESSION_COOKIE) {
+        Some(c) => {
+            let mut tx = s.nyckel.store.read().await?;
+            let row = tx
+                .find_session(&cookie_hash(c.value()), s.nyckel.now())
+                .await?;
+            let identity = match &row {
+                Some(r) => tx.find_identity(&r.identity_id).await?,
+                None => None,
+            };
+            tx.commit().await?;
+            match (row, identity) {
+                (Some(r), Some(i)) if i.status.may_log_in() => {
+                    Some((r, i, super::login::session_id(c.value())))
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let usable = session.filter(|(r, _, _)| !req.login_required(Some(r.auth_time / 1000), now_s));
+    match usable {
+        Some((row, identity, sid)) => {
+            let methods: Vec<AuthMethod> = serde_json::from_str(&row.amr).unwrap_or_default();
+            let level = nyckel_core::assurance::level(&methods);
+            if req.check_acr(level).is_err() {
+                if req.prompt.none {
+                    return Ok(redirect_error(
+                        s,
+                        &req,
+                        &OAuthError::new(ErrorCode::LoginRequired, "a stronger login is required"),
+                    ));
+                }
+                return start_login(s, jar, req).await;
+            }
+            continue_authorization(
+                s,
+                jar,
+                None,
+                req,
+                &identity.id,
+                row.auth_time / 1000,
+                methods,
+                Some(sid),
+                &peer.ip().to_string(),
+            )
+            .await
+        }
+        None => {
+            if let Some(e) = req.prompt_none_error(true, false) {
+                return Ok(redirect_error(s, &req, &e));
+            }
+            start_login(s, jar, req).await
+        }
+    }
+}
+
+async fn start_login(
+    s: &AppState,
+    jar: CookieJar,
+    req: AuthorizationRequest,
+) -> Result<Response, WebError> {
+    let (jar, _flow) = start_with(s, jar, Step::Identify, Some(req)).await?;
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+/// After a login (or with a session): ask for consent if needed, else
+/// issue the code and send the browser back to the provider.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn continue_authorization(
+    s: &AppState,
+    jar: CookieJar,
+    flow: Option<Flow>,
+    req: AuthorizationRequest,
+    identity_id: &str,
+    auth_time: i64,
+    methods: Vec<AuthMethod>,
+    sid: Option<String>,
+    ip: &str,
+) -> Result<Response, WebError> {
+    let level = nyckel_core::assurance::level(&methods);
+    if let Err(e) = req.check_acr(level) {
+        if let Some(f) = &flow {
+            finish(s, f).await?;
+        }
+        return Ok((
+            jar.remove(removal(FLOW_COOKIE)),
+            redirect_error(s, &req, &e),
+        )
+            .into_response());
+    }
+    if s.nyckel.consent_needed(identity_id, &req).await? {
+        if let Some(e) = req.prompt_none_error(false, true) {
+            return Ok((jar, redirect_error(s, &req, &e)).into_response());
+        }
+        let step = Step::Consent {
+            identity_id: identity_id.to_owned(),
+            auth_time,
+            methods,
+            sid,
+        };
+        let jar = match flow {
+            Some(mut f) => {
+                f.step = step;
+                save(s, &f).await?;
+                jar
+            }
+            None => start_with(s, jar, step, Some(req)).await?.0,
+        };
+        return Ok((jar, Redirect::to("/login")).into_response());
+    }
+    if let Some(f) = &flow {
+        finish(s, f).await?;
+    }
+    let url = s
+        .nyckel
+        .issue_code(&req, identity_id, auth_time, &methods, sid, ip)
+        .await?;
+    Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to(&url)).into_response())
+}
+
+/// What the consent screen lists: exactly what the provider will receive.
+pub(crate) fn shared_items(req: &AuthorizationRequest, client: &ClientRow) -> Vec<String> {
+    let mut items = vec![
+        "A pseudonymous identifier for you, the same each time you use this service".to_owned(),
+    ];
+    if req.has_scope("profile") {
+        items.push("Your name".into());
+        items.push("Your personal nyckel UUID".into());
+    }
+    if req.has_scope("ssn") && client.allow_cpr {
+        items.push("Your CPR number".into());
+    }
+    items.push(
+        "When you logged in, and how (password and key card: assurance level Substantial)".into(),
+    );
+    items
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ConsentForm {
+    csrf: String,
+    decision: String,
+}
+
+pub(crate) async fn consent(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(f): Form<ConsentForm>,
+) -> Response {
+    async {
+        let flow = super::login::load_for_post(&s, &jar, &f.csrf).await?;
+        let Step::Consent {
+            identity_id,
+            auth_time,
+            methods,
+            sid,
+        } = flow.step.clone()
+        else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let Some(req) = flow.authz.clone() else {
+            return Err(WebError::FlowExpired);
+        };
+        finish(&s, &flow).await?;
+        let jar = jar.remove(removal(FLOW_COOKIE));
+        if f.decision != "allow" {
+            let e = OAuthError::new(
+                ErrorCode::AccessDenied,
+                "the person declined to share their details",
+            );
+            return Ok((jar, redirect_error(&s, &req, &e)).into_response());
+        }
+        let mut tx = s.nyckel.store.read().await?;
+        let who = tx
+            .find_identity(&identity_id)
+            .await?
+            .map(|i| format!("holder:{}", i.user_id))
+            .unwrap_or_default();
+        tx.commit().await?;
+        s.nyckel.record_consent(&identity_id, &req, &who).await?;
+        let url = s
+            .nyckel
+            .issue_code(
+                &req,
+                &identity_id,
+                auth_time,
+                &methods,
+                sid,
+                &peer.ip().to_string(),
+            )
+            .await?;
+        Ok::<_, WebError>((jar, Redirect::to(&url)).into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+fn authorization_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Authenticates the client of a back-channel request.
+async fn client_of(
+    s: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    endpoint: &str,
+) -> Result<crate::provider::AuthenticatedClient, Response> {
+    let presented = grant::presented_client(authorization_header(headers), params)
+        .map_err(|e| oauth_error(&e))?;
+    match s.nyckel.authenticate_client(&presented, endpoint).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(oauth_error(&e)),
+        Err(e) => Err(server_error(s, e)),
+    }
+}
+
+/// Parameters without the client's own credentials.
+fn without_client_auth(params: &Params) -> Params {
+    params
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "client_secret" | "client_assertion" | "client_assertion_type"
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+pub(crate) async fn token(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form<Params>,
+) -> Response {
+    let client = match client_of(&s, &headers, &params, nyckel_oidc::discovery::paths::TOKEN).await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let req = match grant::parse_token_request(&without_client_auth(&params)) {
+        Ok(r) => r,
+        Err(e) => return oauth_error(&e),
+    };
+    match s.nyckel.token(&client, req).await {
+        Ok(Ok(body)) => json_response(StatusCode::OK, body),
+        Ok(Err(e)) => oauth_error(&e),
+        Err(e) => server_error(&s, e),
+    }
+}
+
+pub(crate) async fn par(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form<Params>,
+) -> Response {
+    let client = match client_of(&s, &headers, &params, nyckel_oidc::discovery::paths::PAR).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut params = without_client_auth(&params);
+    if params.iter().any(|(k, _)| k == "request_uri") {
+        return oauth_error(&OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "request_uri is not allowed in a pushed request",
+        ));
+    }
+    if !params.iter().any(|(k, _)| k == "client_id") {
+        params.push(("client_id".into(), client.0.client_id.clone()));
+    }
+    let view = crate::service::Nyckel::client_view(&client.0);
+    if let Err(e) = request::validate_authorize(&params, Some(&view), Origin::Pushed) {
+        return oauth_error(e.error());
+    }
+    let uri = request::new_request_uri(&mut rand::rng());
+    let stored = serde_json::to_string(&params).unwrap_or_default();
+    let result = async {
+        let mut tx = s.nyckel.store.write().await?;
+        tx.insert_par(
+            &uri,
+            &client.0.client_id,
+            &stored,
+            s.nyckel.now() + PAR_TTL * 1000,
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => json_response(
+            StatusCode::CREATED,
+            request::par_response(&uri, PAR_TTL as u64),
+        ),
+        Err(e) => server_error(&s, e),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = authorization_header(headers)?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+fn invalid_token() -> Response {
+    let e = OAuthError::new(ErrorCode::InvalidToken, "the access token is not valid");
+    let mut r = json_response(StatusCode::UNAUTHORIZED, e.to_json());
+    if let Ok(v) = HeaderValue::from_str(&e.bearer_challenge()) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return invalid_token();
+    };
+    match s.nyckel.verify_access_token(token).await {
+        Ok(Some(at)) => match s.nyckel.userinfo(&at).await {
+            Ok(Some(v)) => json_response(StatusCode::OK, v),
+            Ok(None) => invalid_token(),
+            Err(e) => server_error(&s, e),
+        },
+        Ok(None) => invalid_token(),
+        Err(e) => server_error(&s, e),
+    }
+}
+
+pub(crate) async fn revoke(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form<Params>,
+) -> Response {
+    let client = match client_of(&s, &headers, &params, nyckel_oidc::discovery::paths::REVOKE).await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some((_, token)) = params.iter().find(|(k, _)| k == "token") else {
+        return oauth_error(&OAuthError::new(ErrorCode::InvalidRequest, "token missing"));
+    };
+    match s.nyckel.revoke(&client, token).await {
+        // RFC 7009 §2.2: 200 whether or not the token was valid.
+        Ok(()) => json_response(StatusCode::OK, json!({})),
+        Err(e) => server_error(&s, e),
+    }
+}
+
+pub(crate) async fn introspect(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form<Params>,
+) -> Response {
+    let client = match client_of(
+        &s,
+        &headers,
+        &params,
+        nyckel_oidc::discovery::paths::INTROSPECT,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some((_, token)) = params.iter().find(|(k, _)| k == "token") else {
+        return oauth_error(&OAuthError::new(ErrorCode::InvalidRequest, "token missing"));
+    };
+    match s.nyckel.introspect(&client, token).await {
+        Ok(v) => json_response(StatusCode::OK, v),
+        Err(e) => server_error(&s, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LogoutParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    client_id: Option<String>,
+}
+
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+pub(crate) async fn logout(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LogoutParams>,
+) -> Response {
+    async {
+        if let Some(c) = jar.get(SESSION_COOKIE) {
+            let mut tx = s.nyckel.store.write().await?;
+            tx.delete_session(&cookie_hash(c.value())).await?;
+            tx.commit().await?;
+        }
+        let jar = jar.remove(removal(SESSION_COOKIE));
+        let hinted = match &q.id_token_hint {
+            Some(h) => s.nyckel.id_token_hint_client(h).await?,
+            None => None,
+        };
+        let client_id = match (&hinted, &q.client_id) {
+            (Some(h), Some(c)) if h != c => None,
+            (Some(h), _) => Some(h.clone()),
+            (None, c) => c.clone(),
+        };
+        if let (Some(uri), Some(client_id)) = (&q.post_logout_redirect_uri, client_id) {
+            let client = s.nyckel.find_active_client(&client_id).await?;
+            if client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
+                let mut url = url_with(uri, "state", q.state.as_deref());
+                if url.is_empty() {
+                    url = uri.clone();
+                }
+                return Ok::<_, WebError>((jar, Redirect::to(&url)).into_response());
+            }
+        }
+        Ok((
+            jar,
+            super::logged_out(
+                &s,
+                "You are logged out",
+                "You have been logged out of nyckel.".into(),
+                None,
+            ),
+        )
+            .into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
+}
+
+fn url_with(uri: &str, name: &str, value: Option<&str>) -> String {
+    let Some(value) = value else {
+        return uri.to_owned();
+    };
+    match url::Url::parse(uri) {
+        Ok(mut u) => {
+            u.query_pairs_mut().append_pair(name, value);
+            u.to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CprMatchForm {
+    cpr: String,
+}
+
+/// A provider not entitled to the CPR number asks whether the number the
+/// person typed is theirs: yes or no, 3 tries per 15 minutes.
+pub(crate) async fn cpr_match(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CprMatchForm>,
+) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return invalid_token();
+    };
+    let at = match s.nyckel.verify_access_token(token).await {
+        Ok(Some(at)) => at,
+        Ok(None) => return invalid_token(),
+        Err(e) => return server_error(&s, e),
+    };
+    match s.nyckel.cpr_match(&at, &f.cpr).await {
+        Ok(Ok(m)) => json_response(StatusCode::OK, json!({ "match": m })),
+        Ok(Err(e)) if e.code == ErrorCode::AccessDenied => {
+            json_response(StatusCode::TOO_MANY_REQUESTS, e.to_json())
+        }
+        Ok(Err(e)) => oauth_error(&e),
+        Err(e) => server_error(&s, e),
+    }
+}
