@@ -488,6 +488,8 @@ impl Nyckel {
         let c = &client.0;
         let allowed = |g: &str| c.grant_types.iter().any(|x| x == g);
         let now = self.now();
+        // Before any transaction: loading keys may write (SQLite has one writer).
+        let keys = self.keys().await?;
         match request {
             TokenRequest::ClientCredentials { scope } => {
                 if !allowed("client_credentials") {
@@ -516,9 +518,7 @@ impl Nyckel {
                     ACCESS_TTL,
                     tokens::random_jti(&mut rand::rng()),
                 );
-                let at = self
-                    .keys()
-                    .await?
+                let at = keys
                     .sign(SigningAlg::ES256, &claims, keys::typ::ACCESS_TOKEN)
                     .map_err(internal)?;
                 let mut body =
@@ -583,6 +583,7 @@ impl Nyckel {
                 let body = self
                     .issue_person_tokens(
                         &mut tx,
+                        &keys,
                         c,
                         &grant,
                         &grant.request.scopes,
@@ -659,7 +660,16 @@ impl Nyckel {
                     )));
                 }
                 let body = self
-                    .issue_person_tokens(&mut tx, c, &grant, &scopes, &row.family_id, None, false)
+                    .issue_person_tokens(
+                        &mut tx,
+                        &keys,
+                        c,
+                        &grant,
+                        &scopes,
+                        &row.family_id,
+                        None,
+                        false,
+                    )
                     .await?;
                 tx.commit().await?;
                 Ok(body)
@@ -671,6 +681,7 @@ impl Nyckel {
     async fn issue_person_tokens(
         &self,
         tx: &mut Tx,
+        keys: &KeySet,
         c: &ClientRow,
         grant: &Grant,
         scopes: &[String],
@@ -681,7 +692,6 @@ impl Nyckel {
         let now_ms = self.now();
         let now = now_ms / 1000;
         let issuer = self.issuer()?;
-        let keys = self.keys().await?;
         let Some(identity) = tx.find_identity(&grant.identity_id).await? else {
             return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown person")));
         };

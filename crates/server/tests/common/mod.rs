@@ -59,10 +59,15 @@ impl TestServer {
         config: Config,
         clock: ManualClock,
     ) -> Self {
-        let secret = SecretKey::new(vec![7u8; 64]).unwrap();
-        let nyckel = Nyckel::new(store.clone(), config, secret, Arc::new(clock.clone())).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // The issuer is the address the server really listens on.
+        let config = Config {
+            public_url: format!("http://{addr}"),
+            ..config
+        };
+        let secret = SecretKey::new(vec![7u8; 64]).unwrap();
+        let nyckel = Nyckel::new(store.clone(), config, secret, Arc::new(clock.clone())).unwrap();
         let app = nyckel_server::web::router(nyckel.clone(), None);
         let task = tokio::spawn(async move {
             axum::serve(
@@ -207,6 +212,12 @@ impl Browser {
             .send()
             .await
             .unwrap();
+        Self::page(r).await
+    }
+
+    /// GET of a full URL.
+    pub async fn get_raw(&self, url: &str) -> Page {
+        let r = self.http.get(url).send().await.unwrap();
         Self::page(r).await
     }
 
