@@ -209,6 +209,24 @@ async fn code_flow_with_pkce_consent_refresh_and_replay() {
         ])
         .await;
         assert_eq!(r.status(), 400, "the whole family is revoked after reuse");
+
+        // My nyckel lists the service; withdrawing consent makes it ask again.
+        let my = b.get("/my").await;
+        assert!(
+            my.has("Services that get your details") && my.has("borger.demo"),
+            "{}",
+            my.body
+        );
+        assert!(my.has("your CPR number"));
+        let p = b
+            .post(
+                "/my/consent",
+                &[("csrf", &my.csrf()), ("client_id", &client_id)],
+            )
+            .await;
+        assert!(p.has("no longer gets your details"), "{}", p.body);
+        let p = b.get_raw(&url).await;
+        assert!(p.has("borger.demo asks for your details"), "{}", p.body);
     }
 }
 

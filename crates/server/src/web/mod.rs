@@ -138,6 +138,7 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/my/block", post(my::block))
         .route("/my/alias", post(my::alias))
         .route("/my/report", post(my::report))
+        .route("/my/consent", post(my::withdraw))
         // GET: RP-initiated logout; POST: the logout button in My nyckel.
         .route("/logout", get(oidc::logout).post(my::logout))
         .layer(SetResponseHeaderLayer::overriding(

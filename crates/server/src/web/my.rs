@@ -122,9 +122,47 @@ fn activity_text(action: &str, detail: &serde_json::Value) -> String {
         "enrollment.accepted" => "nyckel issued".into(),
         "key-card.ordered" => "New key card sent".into(),
         "alias.set" => "Username changed".into(),
+        "oidc.consent.given" => "Allowed a service to get your details".into(),
+        "oidc.consent.withdrawn" => "Withdrew a service's access to your details".into(),
         "register.reported" => "Reported wrong name or address".into(),
         other => other.to_owned(),
     }
+}
+
+fn scope_text(scopes: &str) -> String {
+    let mut parts = vec!["an identifier for you"];
+    for s in scopes.split(' ') {
+        match s {
+            "profile" => parts.push("your name"),
+            "ssn" => parts.push("your CPR number"),
+            _ => {}
+        }
+    }
+    parts.join(", ")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WithdrawForm {
+    csrf: String,
+    client_id: String,
+}
+
+/// Withdraws the holder's consent for a service.
+pub(crate) async fn withdraw(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<WithdrawForm>,
+) -> Response {
+    async {
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let who = format!("holder:{}", h.identity.user_id);
+        s.nyckel
+            .withdraw_consent(&h.identity.id, &f.client_id, &who)
+            .await?;
+        Ok::<_, WebError>(Redirect::to("/my?done=withdrawn").into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s))
 }
 
 fn what_text(what: &str) -> &'static str {
@@ -150,6 +188,9 @@ fn notice_text(done: &str) -> Option<&'static str> {
             "Your key card is blocked. To unblock it or get a new one, call support."
         }
         "alias" => "Your username has been saved. You can now log in with it.",
+        "withdrawn" => {
+            "The service no longer gets your details. It will ask you again the next time you log in there."
+        }
         "reported" => {
             "Thank you: your report has been recorded. Contact the citizen service centre of your municipality to correct the register."
         }
@@ -179,6 +220,7 @@ async fn page(
     let mut tx = s.nyckel.store.read().await?;
     let credentials = tx.find_credentials(&h.identity.id).await?;
     let events = tx.find_audit_by_subject(&h.identity.id, 20).await?;
+    let consents = tx.find_consents_of(&h.identity.id).await?;
     tx.commit().await?;
     let credentials = credentials
         .iter()
@@ -233,6 +275,15 @@ async fn page(
             status: h.identity.status.to_string(),
             credentials,
             activity,
+            consents: consents
+                .into_iter()
+                .map(|(client_id, name, scopes, at)| pages::ConsentView {
+                    client_id,
+                    name,
+                    what: scope_text(&scopes),
+                    since: local_time(at),
+                })
+                .collect(),
             notice,
             error,
             next,

@@ -85,6 +85,14 @@ pub struct CredentialView {
     pub block_what: Option<&'static str>,
 }
 
+/// A service the holder lets have their details.
+pub struct ConsentView {
+    pub client_id: String,
+    pub name: String,
+    pub what: String,
+    pub since: String,
+}
+
 pub struct ActivityView {
     pub when: String,
     pub what: String,
@@ -103,6 +111,7 @@ pub struct My<'a> {
     pub status: String,
     pub credentials: Vec<CredentialView>,
     pub activity: Vec<ActivityView>,
+    pub consents: Vec<ConsentView>,
     pub notice: Option<String>,
     pub error: Option<String>,
     pub next: Option<String>,

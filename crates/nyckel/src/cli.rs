@@ -1,0 +1,312 @@
+//! The command line (clap derive). Values are parsed here into domain types
+//! (`Cpr`, `UserId`, `DocumentKind`), so that a malformed value is a usage
+//! error (exit code 2) before anything is opened or changed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nyckel_core::cpr::Cpr;
+use nyckel_core::enrollment::{Channel, DocumentKind};
+use nyckel_core::ids::UserId;
+use nyckel_core::population::ImportFormat;
+use nyckel_server::service::BlockTarget;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nyckel",
+    version,
+    about = "nyckel — an open national eID platform: server, demo and operator commands",
+    after_help = "Configuration: defaults < the TOML file (--config, NYCKEL_CONFIG) < NYCKEL_* \
+                  environment variables (nested keys joined by __, e.g. NYCKEL_ARGON2__MEMORY_KIB) \
+                  < command-line flags."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "NYCKEL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the embedded database and the generated secret key live.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH or postgres://… (default: sqlite in the data dir).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log format of `serve` and `demo` (RUST_LOG sets the filter; default info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the server.
+    Serve {
+        /// Address to listen on (default: `listen` from the configuration).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Runs a demo with made-up persons and a ready-to-use holder, on a fresh
+    /// embedded database in the data dir (default ./nyckel-demo), wiped at every
+    /// start.
+    Demo {
+        /// Address to listen on (default: `listen` from the configuration).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// The population register (CPR).
+    #[command(subcommand)]
+    Population(PopulationCommand),
+    /// Enrolls a person: checks the rules, creates the identity and puts the
+    /// activation letter and the key card in the outbox.
+    ///
+    /// Exit codes: 0 enrolled, 3 refused by a rule (named on stderr), 1 other
+    /// failures, 2 usage errors.
+    Enroll(EnrollArgs),
+    /// Letters waiting to be posted: activation letters and key cards.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Blocks a holder's password, key card or whole identity (support).
+    Block(BlockArgs),
+    /// Lifts a block. Unblocking a password issues a new activation letter.
+    Unblock(BlockArgs),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PopulationCommand {
+    /// Imports persons from a CSV or JSON Lines file in one transaction:
+    /// all rows or none.
+    ///
+    /// CSV header: cpr,given_names,surname,address,residence. JSON Lines: one
+    /// object per line with these members. residence is one of resident,
+    /// short-term, emigrated, deceased, immigration-case.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// File format (default: from the extension, else from the content).
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Name recorded with each change (default: the file name).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
+    /// Writes a synthetic population CSV to stdout: a benchmark and test
+    /// helper (made-up persons with valid, unique CPR numbers born 1920–2010).
+    Generate {
+        /// Number of persons.
+        #[arg(long)]
+        count: u64,
+        /// Seed for a reproducible file (default: random).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Jsonl,
+}
+
+impl From<FormatArg> for ImportFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Csv => ImportFormat::Csv,
+            FormatArg::Jsonl => ImportFormat::JsonLines,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The applicant's CPR number (DDMMYY-SSSS).
+    #[arg(long, value_parser = parse_cpr)]
+    pub cpr: Cpr,
+    /// Where the enrollment takes place.
+    #[arg(long, value_enum)]
+    pub channel: ChannelArg,
+    /// An identity document shown; repeat for several (e.g. a foreign
+    /// passport and the yellow health card).
+    #[arg(long = "document", value_name = "KIND", value_enum, required = true)]
+    pub documents: Vec<DocumentArg>,
+    /// CPR number of a witness who signed a sworn statement (short-term
+    /// residents at a citizen service centre).
+    #[arg(long, value_parser = parse_cpr, value_name = "CPR")]
+    pub witness_cpr: Option<Cpr>,
+    /// The registration officer (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub officer: Option<String>,
+    /// Print the result as JSON, including the activation code and the key
+    /// card's codes (for printing services and tests; they are secrets).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A [`DocumentKind`] on the command line, listed with its description in
+/// `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentArg(pub DocumentKind);
+
+static DOCUMENTS: [DocumentArg; DocumentKind::ALL.len()] = {
+    let mut out = [DocumentArg(DocumentKind::DanishPassport); DocumentKind::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = DocumentArg(DocumentKind::ALL[i]);
+        i += 1;
+    }
+    out
+};
+
+impl ValueEnum for DocumentArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DOCUMENTS
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()).help(self.0.description()))
+    }
+}
+
+/// A [`Channel`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelArg(pub Channel);
+
+static CHANNELS: [ChannelArg; 3] = [
+    ChannelArg(Channel::ServiceCentre),
+    ChannelArg(Channel::Bank),
+    ChannelArg(Channel::OnlineAbroad),
+];
+
+impl ValueEnum for ChannelArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CHANNELS
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()).help(self.0.description()))
+    }
+}
+
+fn parse_cpr(s: &str) -> Result<Cpr, String> {
+    Cpr::parse(s, crate::today()).map_err(|e| e.to_string())
+}
+
+fn parse_user_id(s: &str) -> Result<UserId, String> {
+    UserId::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Lists letters not yet dispatched (all with --all).
+    List {
+        /// Include letters already dispatched.
+        #[arg(long)]
+        all: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a letter for posting (the operator's view is audited).
+    Print {
+        /// The letter's id (L…).
+        id: String,
+        /// Plain text, or print-ready HTML (key cards only).
+        #[arg(long, value_enum, default_value_t = LetterFormat::Text)]
+        format: LetterFormat,
+    },
+    /// Marks a letter as posted: its content is then forgotten.
+    Dispatched {
+        /// The letter's id (L…).
+        id: String,
+        /// Who posted it (default: $USER).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LetterFormat {
+    Text,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    /// The holder's 9-digit user ID.
+    #[arg(long = "user", value_name = "USERID", value_parser = parse_user_id)]
+    pub user: UserId,
+    /// What to block or unblock.
+    #[arg(long, value_enum)]
+    pub what: What,
+    /// Why (recorded in the audit log).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The support operator (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum What {
+    /// The password (unblocking issues a new activation code by letter).
+    Password,
+    /// The key card(s).
+    KeyCard,
+    /// The whole identity.
+    Identity,
+}
+
+impl From<What> for BlockTarget {
+    fn from(w: What) -> Self {
+        match w {
+            What::Password => BlockTarget::Password,
+            What::KeyCard => BlockTarget::KeyCard,
+            What::Identity => BlockTarget::Identity,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verifies the hash chain. Exit code 1 if it is broken, naming the entry.
+    Verify,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn ok_cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ok_every_document_kind_is_offered() {
+        for d in DocumentKind::ALL {
+            assert!(DOCUMENTS.contains(&DocumentArg(d)));
+        }
+        for c in Channel::ALL {
+            assert!(CHANNELS.contains(&ChannelArg(c)));
+        }
+    }
+}
