@@ -113,6 +113,8 @@ pub enum TransitionError {
     Final,
     #[error("only support can lift this block")]
     NeedsSupport,
+    #[error("there is nothing of that kind to block")]
+    NothingToBlock,
 }
 
 impl CredentialStatus {

@@ -1087,7 +1087,7 @@ impl Nyckel {
                 }
                 if changed == 0 {
                     return Ok(Err(if creds.is_empty() {
-                        TransitionError::Final
+                        TransitionError::NothingToBlock
                     } else {
                         last_err
                     }));

@@ -229,7 +229,12 @@ impl Tx {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+                let (a, b, c) = (
+                    self.param(i * 3 + 1),
+                    self.param(i * 3 + 2),
+                    self.param(i * 3 + 3),
+                );
+                sql.push_str(&format!("({a}, {b}, {c})"));
             }
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (number, hash) in chunk {

@@ -136,13 +136,17 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx { tx })
+        Ok(Tx {
+            tx,
+            dialect: self.dialect,
+        })
     }
 
     /// A transaction that only reads.
     pub async fn read(&self) -> Result<Tx> {
         Ok(Tx {
             tx: self.pool.begin().await?,
+            dialect: self.dialect,
         })
     }
 
@@ -170,6 +174,7 @@ impl Store {
 /// change and the audit entry describing it commit together.
 pub struct Tx {
     tx: Transaction<'static, Any>,
+    dialect: Dialect,
 }
 
 impl Tx {
@@ -185,6 +190,27 @@ impl Tx {
 
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+
+    /// The `i`-th (1-based) bind parameter in this dialect. SQLite gets `?`:
+    /// sqlx resolves `$N` on SQLite by scanning, which is quadratic in the
+    /// number of parameters of large multi-row statements.
+    pub(crate) fn param(&self, i: usize) -> String {
+        match self.dialect {
+            Dialect::Sqlite => "?".to_owned(),
+            Dialect::Postgres => format!("${i}"),
+        }
+    }
+
+    /// Tunes this connection for a bulk load (a larger page cache, so that
+    /// a long import transaction need not spill pages). SQLite only.
+    pub async fn prepare_bulk_load(&mut self) -> Result<()> {
+        if self.dialect == Dialect::Sqlite {
+            sqlx::query("PRAGMA cache_size = -262144")
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
     }
 }
 

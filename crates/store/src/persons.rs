@@ -98,7 +98,7 @@ impl Tx {
         if records.is_empty() {
             return Ok(stats);
         }
-        let placeholders: Vec<String> = (1..=records.len()).map(|i| format!("${i}")).collect();
+        let placeholders: Vec<String> = (1..=records.len()).map(|i| self.param(i)).collect();
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons WHERE cpr IN ({})",
             placeholders.join(",")
@@ -134,18 +134,10 @@ impl Tx {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9
-                ));
+                let row: Vec<String> = (1..=9).map(|k| self.param(b + k)).collect();
+                sql.push('(');
+                sql.push_str(&row.join(","));
+                sql.push(')');
             }
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in &fresh {
