@@ -35,11 +35,17 @@ const KEY_RELOAD_SECS: i64 = 30;
 /// The scopes nyckel knows.
 pub const SCOPES: [&str; 3] = ["openid", "profile", "ssn"];
 
-/// The keys, loaded lazily and re-read now and then.
+/// The keys, loaded lazily and re-read now and then; and recently used
+/// clients, so that the token endpoint's hot path need not read the database.
 #[derive(Default)]
 pub struct KeyCache {
     inner: RwLock<Option<(Arc<KeySet>, i64)>>,
+    clients: std::sync::RwLock<std::collections::HashMap<String, (Arc<ClientRow>, i64)>>,
 }
+
+/// Seconds a client read from the database is reused: disabling or deleting
+/// a client takes effect on every server process within this time.
+pub const CLIENT_CACHE_SECS: i64 = 5;
 
 /// What a code or refresh token was granted for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -289,6 +295,31 @@ impl Nyckel {
         Ok((client_id, secret))
     }
 
+    /// An active client, from the cache when it is fresh enough.
+    pub async fn cached_active_client(&self, client_id: &str) -> Result<Option<Arc<ClientRow>>> {
+        let now = self.now() / 1000;
+        if let Ok(map) = self.key_cache().clients.read()
+            && let Some((c, at)) = map.get(client_id)
+            && now - at < CLIENT_CACHE_SECS
+        {
+            return Ok(Some(c.clone()));
+        }
+        let Some(c) = self.find_active_client(client_id).await? else {
+            if let Ok(mut map) = self.key_cache().clients.write() {
+                map.remove(client_id);
+            }
+            return Ok(None);
+        };
+        let c = Arc::new(c);
+        if let Ok(mut map) = self.key_cache().clients.write() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(client_id.to_owned(), (c.clone(), now));
+        }
+        Ok(Some(c))
+    }
+
     /// Checks the client's credentials at the token, revocation and introspection endpoints.
     pub async fn authenticate_client(
         &self,
@@ -301,9 +332,10 @@ impl Nyckel {
                 "client authentication failed",
             )))
         };
-        let Some(c) = self.find_active_client(presented.client_id()).await? else {
+        let Some(c) = self.cached_active_client(presented.client_id()).await? else {
             return bad();
         };
+        let c = (*c).clone();
         if c.auth_method != presented.method().as_str() {
             return bad();
         }
