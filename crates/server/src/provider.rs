@@ -275,6 +275,7 @@ impl Nyckel {
             allow_cpr,
             require_par,
             subject_type: subject_type.as_str().to_owned(),
+            id_token_alg: "ES256".into(),
             jwks_uri,
             jwks,
             status: "active".into(),
@@ -318,6 +319,32 @@ impl Nyckel {
             map.insert(client_id.to_owned(), (c.clone(), now));
         }
         Ok(Some(c))
+    }
+
+    /// Chooses the algorithm of a client's ID tokens (ES256 by default; RS256
+    /// for relying parties that only support RSA).
+    pub async fn set_id_token_alg(
+        &self,
+        client_id: &str,
+        alg: SigningAlg,
+        who: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        tx.update_client_id_token_alg(client_id, alg.as_str())
+            .await?;
+        tx.append_audit(
+            &NewAuditEvent::new(who, "oidc.client.changed")
+                .subject(format!("client:{client_id}"))
+                .detail(json!({ "id_token_alg": alg.as_str() })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        if let Ok(mut map) = self.key_cache().clients.write() {
+            map.remove(client_id);
+        }
+        Ok(())
     }
 
     /// Checks the client's credentials at the token, revocation and introspection endpoints.
@@ -797,13 +824,17 @@ impl Nyckel {
                 &facts,
             );
             id.nonce = grant.request.nonce.clone();
-            id.at_hash = Some(tokens::at_hash(&access, SigningAlg::ES256));
             id.sid = grant.sid.clone();
             let wanted = tokens::requested_claims(&grant.request, ClaimTarget::IdToken);
             id.person = self
                 .person_claims(c, &identity.id, &person, &wanted, scopes)
                 .await?;
-            let alg = SigningAlg::ES256;
+            let alg = if c.id_token_alg == "RS256" {
+                SigningAlg::RS256
+            } else {
+                SigningAlg::ES256
+            };
+            id.at_hash = Some(tokens::at_hash(&access, alg));
             body["id_token"] = json!(keys.sign(alg, &id, keys::typ::JWT).map_err(internal)?);
         }
         Ok(Ok(body))

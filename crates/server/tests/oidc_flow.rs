@@ -210,6 +210,58 @@ async fn code_flow_with_pkce_consent_refresh_and_replay() {
         .await;
         assert_eq!(r.status(), 400, "the whole family is revoked after reuse");
 
+        // A client may have RS256 ID tokens instead of ES256.
+        s.nyckel
+            .set_id_token_alg(
+                &client_id,
+                nyckel_oidc::keys::SigningAlg::RS256,
+                "operator:test",
+            )
+            .await
+            .unwrap();
+        let r = b.http.get(&url).send().await.unwrap();
+        let code3 = param(r.headers()["location"].to_str().unwrap(), "code").unwrap();
+        let t4: Value = token(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code3),
+            ("redirect_uri", CB.into()),
+            ("code_verifier", verifier.clone()),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+        let id_token = t4["id_token"].as_str().unwrap();
+        let header = jwt_part(id_token, 0);
+        assert_eq!(header["alg"], "RS256", "{header}");
+        let jwks: Value = http
+            .get(format!("{}/jwks", s.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kid"] == header["kid"] && k["kty"] == "RSA")
+        );
+        let claims = jwt_part(id_token, 1);
+        assert_eq!(
+            claims["at_hash"],
+            nyckel_oidc::tokens::at_hash(
+                t4["access_token"].as_str().unwrap(),
+                nyckel_oidc::keys::SigningAlg::RS256
+            )
+        );
+        assert_eq!(
+            claims["acr"],
+            "https://data.gov.dk/concept/core/nsis/Substantial"
+        );
+
         // My nyckel lists the service; withdrawing consent makes it ask again.
         let my = b.get("/my").await;
         assert!(
@@ -232,4 +284,15 @@ async fn code_flow_with_pkce_consent_refresh_and_replay() {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn jwt_part(jwt: &str, i: usize) -> Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(i).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
 }

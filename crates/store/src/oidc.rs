@@ -18,6 +18,8 @@ pub struct ClientRow {
     pub allow_cpr: bool,
     pub require_par: bool,
     pub subject_type: String,
+    /// The algorithm of this client's ID tokens (`ES256` by default, or `RS256`).
+    pub id_token_alg: String,
     pub jwks_uri: Option<String>,
     pub jwks: Option<String>,
     pub status: String,
@@ -49,6 +51,7 @@ fn client_from_row(r: &sqlx::any::AnyRow) -> Result<ClientRow> {
         allow_cpr: allow_cpr != 0,
         require_par: require_par != 0,
         subject_type: r.try_get("subject_type")?,
+        id_token_alg: r.try_get("id_token_alg")?,
         jwks_uri: r.try_get("jwks_uri")?,
         jwks: r.try_get("jwks")?,
         status: r.try_get("status")?,
@@ -138,7 +141,7 @@ impl Tx {
 
     pub async fn insert_client(&mut self, c: &ClientRow) -> Result<()> {
         let r = sqlx::query(
-            "INSERT INTO oidc_clients (client_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, grant_types, allow_cpr, require_par, subject_type, jwks_uri, jwks, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO oidc_clients (client_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, grant_types, allow_cpr, require_par, subject_type, jwks_uri, jwks, status, created_at, id_token_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(c.client_id.clone())
         .bind(c.name.clone())
@@ -154,6 +157,7 @@ impl Tx {
         .bind(c.jwks.clone())
         .bind(c.status.clone())
         .bind(c.created_at)
+        .bind(c.id_token_alg.clone())
         .execute(self.conn())
         .await;
         match r {
@@ -176,6 +180,18 @@ impl Tx {
             .fetch_all(self.conn())
             .await?;
         rows.iter().map(client_from_row).collect()
+    }
+
+    pub async fn update_client_id_token_alg(&mut self, client_id: &str, alg: &str) -> Result<()> {
+        let r = sqlx::query("UPDATE oidc_clients SET id_token_alg = $1 WHERE client_id = $2")
+            .bind(alg)
+            .bind(client_id)
+            .execute(self.conn())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     pub async fn update_client_status(&mut self, client_id: &str, status: &str) -> Result<()> {

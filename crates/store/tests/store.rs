@@ -347,6 +347,7 @@ fn client(id: &str) -> nyckel_store::ClientRow {
         allow_cpr: true,
         require_par: false,
         subject_type: "pairwise".into(),
+        id_token_alg: "ES256".into(),
         jwks_uri: None,
         jwks: None,
         status: "active".into(),

@@ -12,6 +12,7 @@ CREATE TABLE oidc_clients (
     allow_cpr INTEGER NOT NULL DEFAULT 0,
     require_par INTEGER NOT NULL DEFAULT 0,
     subject_type TEXT NOT NULL,          -- public | pairwise
+    id_token_alg TEXT NOT NULL DEFAULT 'ES256', -- ES256 | RS256
     jwks_uri TEXT,
     jwks TEXT,
     status TEXT NOT NULL,                -- active | disabled
