@@ -80,7 +80,8 @@ async fn sweep_expired(nyckel: Nyckel) {
         every.tick().await;
         let result = async {
             let mut tx = nyckel.store.write().await?;
-            let n = tx.delete_expired(nyckel.now()).await?;
+            let n = tx.delete_expired(nyckel.now()).await?
+                + tx.delete_expired_oidc(nyckel.now()).await?;
             tx.commit().await?;
             Ok::<_, nyckel_store::StoreError>(n)
         }
