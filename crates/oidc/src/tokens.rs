@@ -244,7 +244,9 @@ pub enum ClaimTarget {
 ///
 /// - at UserInfo, those its scopes release (OIDC Core §5.4: the code flow
 ///   issues an access token, so scope claims come from UserInfo);
-/// - at either target, those the `claims` parameter names for it (§5.5).
+/// - at either target, those the `claims` parameter names for it (§5.5),
+///   but only among those its scopes grant: the parameter routes claims, it
+///   never widens what the holder consented to.
 ///
 /// `dk.cpr` is the exception: it is asked for only when the `ssn` scope was
 /// granted — which only entitled clients may request — never through the
@@ -268,7 +270,10 @@ fn requested_claims_for(
         .iter()
         .filter(|(claim, scope)| {
             let by_scope = target == ClaimTarget::UserInfo && granted(scope);
-            let by_name = named.contains_key(*claim) && (*scope != SCOPE_SSN || granted(SCOPE_SSN));
+            // The claims parameter only says where a claim goes; it never
+            // releases a claim whose scope (and so the consent screen) did
+            // not cover it.
+            let by_name = named.contains_key(*claim) && granted(scope);
             by_scope || by_name
         })
         .map(|(claim, _)| *claim)
@@ -463,11 +468,11 @@ mod tests {
                 set(&["name"]),
             ),
             (
-                "ok/named-without-scope",
+                "ok/named-without-scope-releases-nothing",
                 scopes(&["openid"]),
                 &named,
                 ClaimTarget::IdToken,
-                set(&["name"]),
+                set(&[]),
             ),
             (
                 "fail/cpr-without-ssn-scope",
@@ -477,11 +482,11 @@ mod tests {
                 set(&[]),
             ),
             (
-                "ok/cpr-with-ssn-scope",
+                "ok/cpr-with-ssn-scope-but-no-name-without-profile",
                 scopes(&["openid", "ssn"]),
                 &named,
                 ClaimTarget::IdToken,
-                set(&["name", CLAIM_CPR]),
+                set(&[CLAIM_CPR]),
             ),
             (
                 "ok/ssn-userinfo",
