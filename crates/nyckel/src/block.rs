@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use nyckel_core::credential::{Actor, CredentialKind, TransitionError};
+use nyckel_core::credential::{Actor, TransitionError};
 use nyckel_core::ids::UserId;
 use nyckel_server::config::Config;
 use nyckel_server::service::{BlockTarget, Nyckel};
@@ -30,8 +30,7 @@ pub async fn block(config: Config, args: BlockArgs) -> anyhow::Result<ExitCode> 
         .await?;
     let what = describe(args.what);
     let result = match result {
-        // The service says "final" also when there is nothing to block.
-        Err(TransitionError::Final) if !has_credential(&nyckel, &identity, args.what).await? => {
+        Err(TransitionError::NothingToBlock) => {
             let hint = if identity.activated_at.is_none() {
                 " (the identity is not activated yet: block the identity instead)"
             } else {
@@ -103,23 +102,6 @@ async fn find(nyckel: &Nyckel, user: &UserId) -> anyhow::Result<Option<IdentityR
     let identity = tx.find_identity_by_user_id(user).await?;
     tx.commit().await?;
     Ok(identity)
-}
-
-/// Whether the identity has a live credential of the kind `what` names.
-async fn has_credential(
-    nyckel: &Nyckel,
-    identity: &IdentityRow,
-    what: What,
-) -> anyhow::Result<bool> {
-    let kind = match what {
-        What::Password => CredentialKind::Password,
-        What::KeyCard => CredentialKind::KeyCard,
-        What::Identity => return Ok(true),
-    };
-    let mut tx = nyckel.store.read().await?;
-    let live = tx.find_live_credentials(&identity.id, kind).await?;
-    tx.commit().await?;
-    Ok(!live.is_empty())
 }
 
 fn unknown(user: &UserId) -> ExitCode {
