@@ -11,6 +11,8 @@ use nyckel_core::cpr::Cpr;
 use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::ids::UserId;
 use nyckel_core::population::ImportFormat;
+use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
+use nyckel_oidc::keys::SigningAlg;
 use nyckel_server::service::BlockTarget;
 
 #[derive(Debug, Parser)]
@@ -63,11 +65,16 @@ pub enum Command {
     },
     /// Runs a demo with made-up persons and a ready-to-use holder, on a fresh
     /// embedded database in the data dir (default ./nyckel-demo), wiped at every
-    /// start.
+    /// start, and a demo service provider ("borger.demo") that logs the holder
+    /// in through nyckel with OpenID Connect.
     Demo {
-        /// Address to listen on (default: `listen` from the configuration).
+        /// Address nyckel listens on (default: `listen` from the configuration,
+        /// 127.0.0.1:8080). The OpenID provider needs a loopback address.
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+        /// Address the demo service provider listens on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        sp_listen: SocketAddr,
     },
     /// The population register (CPR).
     #[command(subcommand)]
@@ -88,6 +95,13 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// OpenID Connect clients: the services (relying parties) that log people
+    /// in with nyckel.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// The keys nyckel signs ID and access tokens with.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +302,210 @@ impl From<What> for BlockTarget {
 pub enum AuditCommand {
     /// Verifies the hash chain. Exit code 1 if it is broken, naming the entry.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Registers a client and prints its client ID and (for confidential
+    /// clients) its secret, which is shown only this once.
+    ///
+    /// Defaults: a confidential client authenticating with
+    /// client_secret_basic, pairwise subject identifiers, grant types
+    /// authorization_code and refresh_token. A client with only
+    /// `--grant-type client_credentials` and no redirect URI is a machine
+    /// client: it gets tokens for itself, never a person's data.
+    Add(ClientAddArgs),
+    /// Lists the registered clients.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows one client's registration (never its secret).
+    Show {
+        /// The client ID.
+        id: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disables a client: its logins, token requests and tokens stop
+    /// working until it is enabled again (running servers notice within 5
+    /// seconds). Audited.
+    Disable(ClientIdArgs),
+    /// Enables a disabled client again. Audited.
+    Enable(ClientIdArgs),
+    /// Deletes a client with its codes, tokens and the consents people gave
+    /// it (running servers notice within 5 seconds). Audited. Cannot be
+    /// undone: registering the service again gives it a new client ID, and
+    /// with pairwise subjects new `sub` values.
+    Delete(ClientIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    /// The service's name, shown to people on the consent screen.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Where nyckel may send the browser back with a code (exact match;
+    /// https, or http on 127.0.0.1/localhost/[::1]; public clients may use a
+    /// private-use scheme such as dk.example.app:/cb). Repeat for several.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// Where nyckel may send the browser after RP-initiated logout. Repeat
+    /// for several.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (a native or browser app that cannot keep a secret):
+    /// no secret, token endpoint auth method `none`, PKCE S256 required.
+    #[arg(long)]
+    pub public: bool,
+    /// Entitled to the CPR number: may ask for the `ssn` scope (the person
+    /// is still asked to consent). Never for public clients.
+    #[arg(long)]
+    pub allow_cpr: bool,
+    /// Accept only pushed authorization requests (RFC 9126) from this client.
+    #[arg(long)]
+    pub require_par: bool,
+    /// What the client sees as `sub`: a pairwise value of its own, or the
+    /// person's UUID that every public-subject client sees alike.
+    #[arg(long, value_enum, default_value_t = SubjectTypeArg::Pairwise)]
+    pub subject_type: SubjectTypeArg,
+    /// How the client authenticates at the token endpoint (default
+    /// client_secret_basic; none with --public).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub auth_method: Option<AuthMethodArg>,
+    /// The client's public keys as a JWK Set file, for private_key_jwt.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+    /// A URL of the client's JWK Set. Stored with the registration but not
+    /// used yet: private_key_jwt is checked only against the keys given
+    /// with --jwks.
+    #[arg(long, value_name = "URI")]
+    pub jwks_uri: Option<String>,
+    /// The algorithm of the client's ID tokens: ES256, or RS256 for
+    /// relying parties that only support RSA.
+    #[arg(long, value_enum, value_name = "ALG", default_value_t = IdTokenAlgArg::Es256)]
+    pub id_token_alg: IdTokenAlgArg,
+    /// A grant type the client may use; repeat for several (default:
+    /// authorization_code and refresh_token).
+    #[arg(long = "grant-type", value_enum, value_name = "GRANT")]
+    pub grant_types: Vec<GrantTypeArg>,
+    /// Print `{"client_id": …, "client_secret": …}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The operator registering it (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientIdArgs {
+    /// The client ID.
+    pub id: String,
+    /// The operator (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SubjectTypeArg {
+    Pairwise,
+    Public,
+}
+
+impl From<SubjectTypeArg> for SubjectType {
+    fn from(s: SubjectTypeArg) -> Self {
+        match s {
+            SubjectTypeArg::Pairwise => SubjectType::Pairwise,
+            SubjectTypeArg::Public => SubjectType::Public,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IdTokenAlgArg {
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "RS256")]
+    Rs256,
+}
+
+impl From<IdTokenAlgArg> for SigningAlg {
+    fn from(a: IdTokenAlgArg) -> Self {
+        match a {
+            IdTokenAlgArg::Es256 => SigningAlg::ES256,
+            IdTokenAlgArg::Rs256 => SigningAlg::RS256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMethodArg {
+    /// HTTP Basic with the client ID and secret.
+    #[value(name = "client_secret_basic")]
+    ClientSecretBasic,
+    /// client_id and client_secret in the form body.
+    #[value(name = "client_secret_post")]
+    ClientSecretPost,
+    /// A JWT signed with the client's private key (needs --jwks).
+    #[value(name = "private_key_jwt")]
+    PrivateKeyJwt,
+    /// No authentication: a public client (same as --public).
+    #[value(name = "none")]
+    None,
+}
+
+impl From<AuthMethodArg> for ClientAuthMethod {
+    fn from(m: AuthMethodArg) -> Self {
+        match m {
+            AuthMethodArg::ClientSecretBasic => ClientAuthMethod::ClientSecretBasic,
+            AuthMethodArg::ClientSecretPost => ClientAuthMethod::ClientSecretPost,
+            AuthMethodArg::PrivateKeyJwt => ClientAuthMethod::PrivateKeyJwt,
+            AuthMethodArg::None => ClientAuthMethod::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum GrantTypeArg {
+    /// Logs people in: the code flow.
+    #[value(name = "authorization_code")]
+    AuthorizationCode,
+    /// Renews a person's tokens without a new login.
+    #[value(name = "refresh_token")]
+    RefreshToken,
+    /// Tokens for the client itself (machine to machine).
+    #[value(name = "client_credentials")]
+    ClientCredentials,
+}
+
+impl GrantTypeArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantTypeArg::AuthorizationCode => "authorization_code",
+            GrantTypeArg::RefreshToken => "refresh_token",
+            GrantTypeArg::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Makes new signing keys (ES256 and RS256) current. The old ones stay
+    /// published for verification until the tokens they signed expired.
+    /// Running servers switch within 30 seconds. Audited.
+    Rotate {
+        /// The operator (default: $USER).
+        #[arg(long, value_name = "NAME")]
+        operator: Option<String>,
+    },
+    /// Lists the signing keys that are current or still published.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 //! activation code, password, terms, key-card code — so that a newcomer can
 //! log in at once with the user ID, password and key card shown.
 //!
+//! Beside nyckel it runs a demo service provider, "borger.demo"
+//! ([`crate::demo_sp`]), registered as a confidential OpenID client entitled
+//! to CPR numbers, so that the whole login of a service is there to try.
+//!
 //! The database is wiped at every start. To never wipe a real one, the demo
 //! only reuses a data dir it marked as its own.
 
@@ -18,12 +22,14 @@ use nyckel_core::cpr::{Date, PersonRecord, Residence, Sex};
 use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::lockout::Trust;
 use nyckel_core::secret::SecretString;
+use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
 use nyckel_server::clock::SystemClock;
 use nyckel_server::service::{Enrolled, KeyCardStep, Nyckel, PasswordStep, random_token};
 use nyckel_server::web::DemoInfo;
 use serde_json::json;
 
 use crate::cli::GlobalArgs;
+use crate::demo_sp::{self, SpConfig};
 use crate::{serve, settings, synth};
 
 /// The demo holder's password: passes the policy (8–64 characters, not
@@ -139,7 +145,11 @@ pub fn population(today: Date) -> anyhow::Result<Vec<DemoPerson>> {
         .collect()
 }
 
-pub async fn run(global: &GlobalArgs, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    global: &GlobalArgs,
+    listen: Option<SocketAddr>,
+    sp_listen: SocketAddr,
+) -> anyhow::Result<ExitCode> {
     serve::init_logging(global.log_format);
     let mut config = settings::load(global)?;
     if global.database_url.is_some() || config.database_url.is_some() {
@@ -154,17 +164,20 @@ pub async fn run(global: &GlobalArgs, listen: Option<SocketAddr>) -> anyhow::Res
     config.database_url = None;
     config.secure_cookies = false;
 
-    let listener = tokio::net::TcpListener::bind(listen.unwrap_or(config.listen))
+    let listen = listen.unwrap_or(config.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", listen.unwrap_or(config.listen)))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let shown = if addr.ip().is_unspecified() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-    } else {
-        addr
-    };
-    config.public_url = format!("http://{shown}");
+    let sp_listener = tokio::net::TcpListener::bind(sp_listen)
+        .await
+        .with_context(|| format!("cannot listen on {sp_listen} (the demo service provider)"))?;
+    let sp_addr = sp_listener.local_addr()?;
+    // The issuer is the URL nyckel really listens on: tokens name it and the
+    // service provider fetches the endpoints from it.
+    config.public_url = format!("http://{}", shown(addr));
     let url = format!("{}/", config.public_url);
+    let sp_base = format!("http://{}", shown(sp_addr));
 
     let store = settings::open_store(&config).await?;
     let secret = settings::secret_key(&config)?;
@@ -184,6 +197,7 @@ pub async fn run(global: &GlobalArgs, listen: Option<SocketAddr>) -> anyhow::Res
         .await
         .map_err(|e| anyhow::anyhow!("enrolling the demo holder: {e}"))?;
     activate(&nyckel, &enrolled).await?;
+    let sp = register_sp(&nyckel, &sp_base).await?;
 
     let info = DemoInfo {
         user_id: enrolled.user_id.to_string(),
@@ -195,10 +209,70 @@ pub async fn run(global: &GlobalArgs, listen: Option<SocketAddr>) -> anyhow::Res
             .map(|(key, code)| (key.to_string(), code.expose().to_owned()))
             .collect(),
     };
-    print_welcome(&url, &info, &people, &data_dir);
+    print_welcome(&url, sp.as_ref(), &info, &people, &data_dir);
     tracing::info!(%addr, "nyckel demo listening on {url}");
-    nyckel_server::web::run(nyckel, listener, Some(info)).await?;
+    let sp_task = match sp {
+        Some(sp) => {
+            tracing::info!(addr = %sp_addr, "demo service provider listening on {}/", sp.base_url);
+            Some(tokio::spawn(demo_sp::serve(sp_listener, sp)))
+        }
+        None => None,
+    };
+    let served = nyckel_server::web::run(nyckel, listener, Some(info)).await;
+    if let Some(task) = sp_task {
+        task.abort();
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A listening address as a browser on this machine reaches it.
+fn shown(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+    } else {
+        addr
+    }
+}
+
+/// Registers borger.demo as nyckel's client. `None`, with a warning, when
+/// the addresses rule OpenID out: the issuer and the redirect URIs may be
+/// plain http only on loopback.
+async fn register_sp(nyckel: &Nyckel, sp_base: &str) -> anyhow::Result<Option<SpConfig>> {
+    let redirect_uri = SpConfig::redirect_uri(sp_base);
+    let usable = nyckel.issuer().is_ok()
+        && nyckel_oidc::request::check_redirect_uri(&redirect_uri, false).is_ok();
+    if !usable {
+        tracing::warn!(
+            public_url = %nyckel.config.public_url,
+            "the demo service provider needs nyckel and itself on loopback addresses \
+             (http is accepted only there); running without it"
+        );
+        return Ok(None);
+    }
+    let (client_id, secret) = nyckel
+        .add_client(
+            demo_sp::CLIENT_NAME,
+            vec![redirect_uri],
+            vec![SpConfig::post_logout_redirect_uri(sp_base)],
+            ClientAuthMethod::ClientSecretBasic,
+            true,
+            false,
+            SubjectType::Pairwise,
+            None,
+            None,
+            vec!["authorization_code".into(), "refresh_token".into()],
+            "system",
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("registering the demo service provider: {e}"))?;
+    let client_secret = secret.context("a confidential client has a secret")?;
+    Ok(Some(SpConfig {
+        issuer: nyckel.config.public_url.clone(),
+        base_url: sp_base.to_owned(),
+        client_id,
+        client_secret,
+    }))
 }
 
 /// Removes the demo database of an earlier run. Refuses a data dir holding a
@@ -304,18 +378,33 @@ async fn activate(nyckel: &Nyckel, enrolled: &Enrolled) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_welcome(url: &str, info: &DemoInfo, people: &[DemoPerson], data_dir: &Path) {
-    let lines = [
+fn print_welcome(
+    url: &str,
+    sp: Option<&SpConfig>,
+    info: &DemoInfo,
+    people: &[DemoPerson],
+    data_dir: &Path,
+) {
+    let mut lines = vec![
         "nyckel demo is running".to_owned(),
         String::new(),
         format!("Open      {url}"),
+    ];
+    if let Some(sp) = sp {
+        lines.push(format!(
+            "Service   {}/  ({}: log in with nyckel)",
+            sp.base_url,
+            demo_sp::CLIENT_NAME
+        ));
+    }
+    lines.extend([
         format!("User ID   {}", info.user_id),
         format!("Password  {}", info.password),
         format!(
             "Key card  {} codes, shown on the start page",
             info.key_card.len()
         ),
-    ];
+    ]);
     println!("{}", boxed(&lines));
     println!();
     println!("Demo population (made up):");
@@ -328,8 +417,18 @@ fn print_welcome(url: &str, info: &DemoInfo, people: &[DemoPerson], data_dir: &P
         );
     }
     println!();
+    if let Some(sp) = sp {
+        println!("OpenID Connect: {url}.well-known/openid-configuration");
+        println!(
+            "  {} is client {} (see docs/integration.md)",
+            demo_sp::CLIENT_NAME,
+            sp.client_id
+        );
+        println!();
+    }
     println!("Try the operator commands on it, e.g.");
     println!("  nyckel outbox list --data-dir {}", data_dir.display());
+    println!("  nyckel client list --data-dir {}", data_dir.display());
     if let Some(p) = people.get(1) {
         println!(
             "  nyckel enroll --data-dir {} --cpr {} --channel service-centre --document danish-passport",

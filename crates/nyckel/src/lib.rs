@@ -1,6 +1,7 @@
-//! The `nyckel` binary: the server (`serve`), a self-contained demo (`demo`)
-//! and the operator's commands (population import, enrollment, outbox,
-//! blocking, audit verification).
+//! The `nyckel` binary: the server (`serve`), a self-contained demo (`demo`,
+//! with a demo service provider that logs in through nyckel's OpenID
+//! provider) and the operator's commands (population import, enrollment,
+//! outbox, blocking, audit verification, OpenID clients and signing keys).
 //!
 //! Every command goes through the same services as the web tier
 //! (`nyckel_server::service`) and the same store API, so that a block made
@@ -12,11 +13,14 @@
 pub mod audit;
 pub mod block;
 pub mod cli;
+pub mod client;
 pub mod demo;
+pub mod demo_sp;
 pub mod enroll;
 pub mod generate;
 pub mod import;
 pub mod json;
+pub mod keys;
 pub mod outbox;
 pub mod serve;
 pub mod settings;
@@ -26,12 +30,17 @@ use std::process::ExitCode;
 
 /// Exit code of a command that failed (and said why on stderr).
 pub const EXIT_FAILURE: u8 = 1;
+/// Exit code of a usage error: flags that contradict each other (clap uses
+/// the same code for flags it cannot parse).
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code of an enrollment the rules refused.
 pub const EXIT_REFUSED: u8 = 3;
 
 /// Runs a parsed command line.
 pub async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    use cli::{AuditCommand, Command, OutboxCommand, PopulationCommand};
+    use cli::{
+        AuditCommand, ClientCommand, Command, KeysCommand, OutboxCommand, PopulationCommand,
+    };
 
     let global = &cli.global;
     match cli.command {
@@ -39,7 +48,7 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             let config = settings::load(global)?;
             serve::serve(config, listen, global.log_format).await
         }
-        Command::Demo { listen } => demo::run(global, listen).await,
+        Command::Demo { listen, sp_listen } => demo::run(global, listen, sp_listen).await,
         Command::Population(PopulationCommand::Import {
             file,
             format,
@@ -64,6 +73,30 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Command::Block(args) => block::block(settings::load(global)?, args).await,
         Command::Unblock(args) => block::unblock(settings::load(global)?, args).await,
         Command::Audit(AuditCommand::Verify) => audit::verify(&settings::load(global)?).await,
+        Command::Client(ClientCommand::Add(args)) => {
+            client::add(settings::load(global)?, args).await
+        }
+        Command::Client(ClientCommand::List { json }) => {
+            client::list(&settings::load(global)?, json).await
+        }
+        Command::Client(ClientCommand::Show { id, json }) => {
+            client::show(&settings::load(global)?, &id, json).await
+        }
+        Command::Client(ClientCommand::Disable(args)) => {
+            client::set_status(&settings::load(global)?, args, client::Status::Disabled).await
+        }
+        Command::Client(ClientCommand::Enable(args)) => {
+            client::set_status(&settings::load(global)?, args, client::Status::Active).await
+        }
+        Command::Client(ClientCommand::Delete(args)) => {
+            client::delete(&settings::load(global)?, args).await
+        }
+        Command::Keys(KeysCommand::Rotate { operator }) => {
+            keys::rotate(settings::load(global)?, operator.as_deref()).await
+        }
+        Command::Keys(KeysCommand::List { json }) => {
+            keys::list(&settings::load(global)?, json).await
+        }
     }
 }
 

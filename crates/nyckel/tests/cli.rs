@@ -14,6 +14,7 @@ use nyckel_core::ids::UserId;
 use nyckel_core::lockout::Trust;
 use nyckel_core::secret::SecretString;
 use nyckel_server::config::Config;
+use nyckel_server::provider::CLIENT_CACHE_SECS;
 use nyckel_server::service::{Nyckel, PasswordStep};
 
 // ---------------------------------------------------------------------------
@@ -1036,7 +1037,13 @@ async fn ok_demo_has_an_active_holder_and_starts_afresh() {
         let mut child = command()
             .arg("--data-dir")
             .arg(&data)
-            .args(["demo", "--listen", "127.0.0.1:0"])
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--sp-listen",
+                "127.0.0.1:0",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -1096,4 +1103,664 @@ async fn ok_demo_has_an_active_holder_and_starts_afresh() {
         user_ids.push(user_id);
     }
     assert_ne!(user_ids[0], user_ids[1]);
+}
+
+// ---------------------------------------------------------------------------
+// OpenID clients and signing keys
+
+/// The client ID in `client add`'s human summary.
+fn client_id_of(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("client_id"))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no client_id: {run:?}"))
+}
+
+#[tokio::test]
+async fn ok_client_add_list_show_disable_enable_delete_are_audited() {
+    for env in Env::each().await {
+        // A machine client: client_credentials only, no redirect URI.
+        let machine = env
+            .run(&[
+                "client",
+                "add",
+                "--name",
+                "skat.batch",
+                "--grant-type",
+                "client_credentials",
+                "--json",
+            ])
+            .ok()
+            .json();
+        let machine_id = machine["client_id"].as_str().unwrap().to_owned();
+        let machine_secret = machine["client_secret"].as_str().unwrap().to_owned();
+        assert!(machine_id.starts_with("nyckel-"), "{machine}");
+        assert_eq!(machine_secret.len(), 43, "{machine}");
+        assert_eq!(machine.as_object().unwrap().len(), 2, "{machine}");
+
+        // A web service with the defaults, human output: the secret once, with a warning.
+        let run = env
+            .run(&[
+                "client",
+                "add",
+                "--name",
+                "borger.example",
+                "--redirect-uri",
+                "https://borger.example/cb",
+                "--redirect-uri",
+                "http://127.0.0.1:9000/cb",
+                "--post-logout-redirect-uri",
+                "https://borger.example/",
+                "--allow-cpr",
+                "--id-token-alg",
+                "RS256",
+                "--operator",
+                "anna",
+            ])
+            .ok();
+        let web_id = client_id_of(&run);
+        assert!(run.stdout.contains("client_secret  "), "{run:?}");
+        assert!(run.stdout.contains("cannot show it again"), "{run:?}");
+        assert!(
+            run.stdout
+                .contains("grant types    authorization_code, refresh_token"),
+            "{run:?}"
+        );
+
+        // A public app: no secret at all.
+        let app = env
+            .run(&[
+                "client",
+                "add",
+                "--name",
+                "borger.app",
+                "--public",
+                "--redirect-uri",
+                "dk.borger.app:/cb",
+                "--subject-type",
+                "public",
+                "--json",
+            ])
+            .ok()
+            .json();
+        let app_id = app["client_id"].as_str().unwrap().to_owned();
+        assert!(app.get("client_secret").is_none(), "{app}");
+
+        // Listing and showing never print the secret or its hash.
+        let list = env.run(&["client", "list", "--json"]).ok();
+        assert!(!list.stdout.contains(&machine_secret));
+        assert!(!list.stdout.contains("secret_hash"));
+        let clients = list.json();
+        let clients = clients.as_array().unwrap();
+        assert_eq!(clients.len(), 3);
+        let web = clients.iter().find(|c| c["client_id"] == web_id).unwrap();
+        assert_eq!(web["auth_method"], "client_secret_basic");
+        assert_eq!(web["subject_type"], "pairwise");
+        assert_eq!(web["allow_cpr"], true);
+        assert_eq!(web["has_secret"], true);
+        assert_eq!(
+            web["grant_types"],
+            serde_json::json!(["authorization_code", "refresh_token"])
+        );
+        assert_eq!(web["redirect_uris"].as_array().unwrap().len(), 2);
+        assert_eq!(web["id_token_alg"], "RS256");
+        let shown = env.run(&["client", "show", &app_id, "--json"]).ok().json();
+        assert_eq!(shown["auth_method"], "none");
+        assert_eq!(shown["public"], true);
+        assert_eq!(shown["has_secret"], false);
+        assert_eq!(shown["subject_type"], "public");
+        let human = env.run(&["client", "list"]).ok();
+        assert!(human.stdout.contains("borger.example"), "{human:?}");
+        let human = env.run(&["client", "show", &machine_id]).ok();
+        assert!(human.stdout.contains("client_credentials"), "{human:?}");
+        assert!(!human.stdout.contains(&machine_secret));
+        let missing = env.run(&["client", "show", "nyckel-nope"]);
+        assert_eq!(missing.code, 1, "{missing:?}");
+        assert!(
+            missing.stderr.contains("no client nyckel-nope"),
+            "{missing:?}"
+        );
+
+        // Disable, disable again (nothing to do), enable, delete.
+        let run = env.run(&["client", "disable", &machine_id]).ok();
+        assert!(run.stdout.starts_with("disabled client"), "{run:?}");
+        let status =
+            |id: &str| env.run(&["client", "show", id, "--json"]).ok().json()["status"].clone();
+        assert_eq!(status(&machine_id), "disabled");
+        let run = env.run(&["client", "disable", &machine_id]).ok();
+        assert!(run.stdout.contains("already disabled"), "{run:?}");
+        env.run(&["client", "enable", &machine_id]).ok();
+        assert_eq!(status(&machine_id), "active");
+        let run = env
+            .run(&["client", "delete", &app_id, "--operator", "jens"])
+            .ok();
+        assert!(run.stdout.starts_with("deleted client"), "{run:?}");
+        assert_eq!(
+            env.run(&["client", "list", "--json"])
+                .ok()
+                .json()
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        for cmd in ["disable", "enable", "delete"] {
+            let run = env.run(&["client", cmd, &app_id]);
+            assert_eq!(run.code, 1, "{cmd}: {run:?}");
+        }
+
+        let audit = env.audit().await;
+        let client_events: Vec<(&str, &str, &str)> = audit
+            .iter()
+            .filter(|e| e.action.starts_with("oidc.client."))
+            .map(|e| {
+                (
+                    e.action.as_str(),
+                    e.actor.as_str(),
+                    e.subject.as_deref().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let machine_subject = format!("client:{machine_id}");
+        let web_subject = format!("client:{web_id}");
+        let app_subject = format!("client:{app_id}");
+        assert_eq!(
+            client_events,
+            [
+                (
+                    "oidc.client.added",
+                    "operator:tester",
+                    machine_subject.as_str()
+                ),
+                ("oidc.client.added", "operator:anna", web_subject.as_str()),
+                ("oidc.client.changed", "operator:anna", web_subject.as_str()),
+                ("oidc.client.added", "operator:tester", app_subject.as_str()),
+                (
+                    "oidc.client.disabled",
+                    "operator:tester",
+                    machine_subject.as_str()
+                ),
+                (
+                    "oidc.client.enabled",
+                    "operator:tester",
+                    machine_subject.as_str()
+                ),
+                ("oidc.client.deleted", "operator:jens", app_subject.as_str()),
+            ]
+        );
+        assert!(
+            audit.iter().all(|e| !e.detail.contains(&machine_secret)),
+            "no secret in the audit log"
+        );
+        env.run(&["audit", "verify"]).ok();
+    }
+}
+
+#[tokio::test]
+async fn fail_client_add_contradictions_register_nothing() {
+    let env = Env::sqlite();
+    let private_jwks = env.file(
+        "private.jwks",
+        r#"{"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", "d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]}"#,
+    );
+    let jwks_arg = private_jwks.to_str().unwrap();
+    let cb = "https://borger.example/cb";
+    let cases: &[(&str, &[&str], i32, &str)] = &[
+        (
+            "fail/public-with-secret-method",
+            &[
+                "--public",
+                "--auth-method",
+                "client_secret_post",
+                "--redirect-uri",
+                cb,
+            ],
+            2,
+            "--public means --auth-method none",
+        ),
+        (
+            "fail/login-without-redirect-uri",
+            &[],
+            2,
+            "needs --redirect-uri",
+        ),
+        (
+            "fail/public-with-cpr",
+            &["--public", "--allow-cpr", "--redirect-uri", cb],
+            2,
+            "CPR",
+        ),
+        (
+            "fail/private-key-jwt-without-keys",
+            &["--auth-method", "private_key_jwt", "--redirect-uri", cb],
+            2,
+            "--jwks FILE",
+        ),
+        (
+            "fail/private-keys-in-jwks",
+            &[
+                "--auth-method",
+                "private_key_jwt",
+                "--jwks",
+                jwks_arg,
+                "--redirect-uri",
+                cb,
+            ],
+            1,
+            "JWKS",
+        ),
+        (
+            "fail/http-redirect-off-loopback",
+            &["--redirect-uri", "http://borger.example/cb"],
+            1,
+            "http only on loopback",
+        ),
+        (
+            "fail/fragment-in-redirect-uri",
+            &["--redirect-uri", "https://borger.example/cb#x"],
+            1,
+            "fragment",
+        ),
+        (
+            "fail/grant-type-names-use-underscores",
+            &["--grant-type", "client-credentials"],
+            2,
+            "client_credentials",
+        ),
+    ];
+    for (name, extra, code, says) in cases {
+        let mut args = vec!["client", "add", "--name", "x"];
+        args.extend_from_slice(extra);
+        let run = env.run(&args);
+        assert_eq!(run.code, *code, "{name}: {run:?}");
+        assert!(run.stderr.contains(says), "{name}: {run:?}");
+    }
+    assert_eq!(
+        env.run(&["client", "list", "--json"]).ok().stdout.trim(),
+        "[]"
+    );
+    assert!(
+        !env.audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "oidc.client.added")
+    );
+    let help = command()
+        .args(["client", "add", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("not used yet"),
+        "--jwks-uri is only stored: {help}"
+    );
+}
+
+/// Starts `nyckel serve` on a free port; returns the child and its address.
+fn serve(env: &Env) -> (KillOnDrop, std::net::SocketAddr) {
+    let mut child = command()
+        .arg("--database-url")
+        .arg(&env.db.url)
+        .arg("--data-dir")
+        .arg(env.dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    let (line, _) = wait_for(&stderr, |l| l.contains("listening"));
+    let log: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = log["fields"]["addr"].as_str().unwrap().parse().unwrap();
+    (child, addr)
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn ok_client_secret_works_at_the_token_endpoint_until_disabled() {
+    let env = Env::sqlite();
+    let added = env
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "skat.batch",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let id = added["client_id"].as_str().unwrap().to_owned();
+    let secret = added["client_secret"].as_str().unwrap().to_owned();
+    let (_server, addr) = serve(&env);
+    let http = reqwest::Client::new();
+    let token = |secret: String| {
+        let (http, id) = (http.clone(), id.clone());
+        async move {
+            http.post(format!("http://{addr}/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = token(secret.clone()).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer", "{body}");
+    assert_eq!(token("wrong".into()).await.status(), 401);
+
+    // A server reuses a client it read for a few seconds: a change takes
+    // effect within that time.
+    let within = Duration::from_secs(CLIENT_CACHE_SECS as u64 + 2);
+    let until = |want: u16, secret: String| {
+        let token = &token;
+        async move {
+            let deadline = std::time::Instant::now() + within;
+            loop {
+                let got = token(secret.clone()).await.status().as_u16();
+                if got == want {
+                    return;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "still {got} after {within:?}, want {want}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    env.run(&["client", "disable", &id]).ok();
+    until(401, secret.clone()).await;
+    env.run(&["client", "enable", &id]).ok();
+    until(200, secret.clone()).await;
+    env.run(&["client", "delete", &id]).ok();
+    until(401, secret).await;
+}
+
+#[tokio::test]
+async fn ok_keys_rotate_and_list() {
+    for env in Env::each().await {
+        let run = env.run(&["keys", "list"]).ok();
+        assert!(run.stdout.contains("no signing keys yet"), "{run:?}");
+        assert_eq!(
+            env.run(&["keys", "list", "--json"]).ok().stdout.trim(),
+            "[]"
+        );
+
+        let kids_of = |run: &Run| -> Vec<String> {
+            run.stdout
+                .lines()
+                .skip(1)
+                .map(|l| l.trim().to_owned())
+                .collect()
+        };
+        let first = kids_of(&env.run(&["keys", "rotate"]).ok());
+        assert_eq!(first.len(), 2, "an ES256 and an RS256 key: {first:?}");
+        let keys = env.run(&["keys", "list", "--json"]).ok().json();
+        let keys = keys.as_array().unwrap();
+        assert_eq!(keys.len(), 2);
+        assert!(
+            keys.iter()
+                .all(|k| k["current"] == true && k["retired_at"].is_null())
+        );
+        let mut algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+        algs.sort_unstable();
+        assert_eq!(algs, ["ES256", "RS256"]);
+
+        let second = kids_of(&env.run(&["keys", "rotate", "--operator", "anna"]).ok());
+        let keys = env.run(&["keys", "list", "--json"]).ok().json();
+        let keys = keys.as_array().unwrap();
+        assert_eq!(keys.len(), 4, "the old keys stay published");
+        for k in keys {
+            let kid = k["kid"].as_str().unwrap().to_owned();
+            if first.contains(&kid) {
+                assert_eq!(k["current"], false, "{k}");
+                let retired = k["retired_at"].as_i64().unwrap();
+                let until = k["publish_until"].as_i64().unwrap();
+                // The longest token lifetime (10 minutes) and a minute of leeway.
+                assert_eq!(until - retired, 660_000, "{k}");
+            } else {
+                assert!(second.contains(&kid), "{k}");
+                assert_eq!(k["current"], true, "{k}");
+            }
+        }
+        let human = env.run(&["keys", "list"]).ok();
+        assert!(human.stdout.starts_with("KID"), "{human:?}");
+        assert_eq!(human.stdout.lines().count(), 5, "{human:?}");
+
+        let rotations: Vec<_> = env
+            .audit()
+            .await
+            .into_iter()
+            .filter(|e| e.action == "oidc.keys.rotated")
+            .map(|e| e.actor)
+            .collect();
+        assert_eq!(rotations, ["operator:tester", "operator:anna"]);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// the demo service provider
+
+/// The URL on a line of the demo's box (`│ Open      http://… │`).
+fn url_on(line: &str) -> String {
+    let from = line.find("http://").unwrap();
+    line[from..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// The value of the first `name="…" value="…"` hidden input called `name`.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let from = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        + marker.len();
+    body[from..].split('"').next().unwrap().to_owned()
+}
+
+/// The demo holder's key card from the start page's table.
+fn key_card(start_page: &str) -> std::collections::HashMap<String, String> {
+    start_page
+        .split("<tr><td>")
+        .skip(1)
+        .filter_map(|row| {
+            let (key, rest) = row.split_once("</td><td><code>")?;
+            let (code, _) = rest.split_once("</code>")?;
+            Some((key.to_owned(), code.to_owned()))
+        })
+        .collect()
+}
+
+struct Fetched {
+    url: String,
+    status: u16,
+    body: String,
+}
+
+async fn fetch(r: reqwest::RequestBuilder) -> Fetched {
+    let r = r.send().await.unwrap();
+    Fetched {
+        url: r.url().to_string(),
+        status: r.status().as_u16(),
+        body: r.text().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn ok_demo_service_provider_logs_the_holder_in_through_nyckel() {
+    let dir = TempDir::new();
+    let mut child = command()
+        .arg("--data-dir")
+        .arg(dir.path().join("demo"))
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--sp-listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let _child = KillOnDrop(child);
+    let (holder_line, before) = wait_for(&stdout, |l| l.contains("the demo holder"));
+    let line = |label: &str| before.iter().find(|l| l.contains(label)).unwrap().clone();
+    let nyckel = url_on(&line("Open      "));
+    let sp = url_on(&line("Service   "));
+    assert_ne!(nyckel, sp);
+    let user_id: String = line("User ID")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let cpr = holder_line.split_whitespace().next().unwrap().to_owned();
+    // Wait until the servers accept connections (they start after the box).
+    wait_for(&stdout, |l| l.starts_with("Stop with Ctrl-C"));
+
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let get = |url: String| fetch(browser.get(url));
+    let post =
+        |url: String, form: Vec<(&'static str, String)>| fetch(browser.post(url).form(&form));
+
+    let home = get(format!("{sp}/")).await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Log in with nyckel"), "{}", home.body);
+    let start = get(format!("{nyckel}/")).await;
+    let card = key_card(&start.body);
+    assert_eq!(card.len(), 148, "{}", start.body);
+
+    // SP → nyckel's authorization endpoint → the login pages.
+    let p = get(format!("{sp}/login")).await;
+    assert_eq!(p.url, format!("{nyckel}/login"), "{}", p.body);
+    assert!(p.body.contains("action=\"/login/identify\""), "{}", p.body);
+    let p = post(
+        format!("{nyckel}/login/identify"),
+        vec![
+            ("csrf", hidden(&p.body, "csrf")),
+            ("login_name", user_id.clone()),
+        ],
+    )
+    .await;
+    let p = post(
+        format!("{nyckel}/login/password"),
+        vec![
+            ("csrf", hidden(&p.body, "csrf")),
+            ("password", nyckel::demo::DEMO_PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+    let key = p
+        .body
+        .split("data-key-number=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no key card challenge: {}", p.body))
+        .to_owned();
+    let p = post(
+        format!("{nyckel}/login/keycard"),
+        vec![
+            ("csrf", hidden(&p.body, "csrf")),
+            ("code", card[&key].clone()),
+        ],
+    )
+    .await;
+    assert!(
+        p.body.contains("borger.demo asks for your details"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("Your CPR number"), "{}", p.body);
+
+    // Consent → nyckel redirects to the SP's callback → the SP redeems the
+    // code, verifies the ID token, calls UserInfo and shows the claims.
+    let p = post(
+        format!("{nyckel}/login/consent"),
+        vec![
+            ("csrf", hidden(&p.body, "csrf")),
+            ("decision", "allow".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.url, format!("{sp}/"), "{}", p.body);
+    for shown in [
+        "Hello, Mette Kirstine Jensen",
+        cpr.as_str(),
+        "Substantial — https://data.gov.dk/concept/core/nsis/Substantial",
+        "pwd, otp, mfa",
+        "Copenhagen time",
+        "href=\"/logout\"",
+    ] {
+        assert!(p.body.contains(shown), "{shown} in {}", p.body);
+    }
+    assert!(!p.body.contains("(not received)"), "{}", p.body);
+    // Reloading shows the same login; a stray callback is refused.
+    assert!(get(format!("{sp}/")).await.body.contains(&cpr));
+    let stray = get(format!("{sp}/callback?code=x&state=y")).await;
+    assert_eq!(stray.status, 400, "{}", stray.body);
+    assert!(
+        stray.body.contains("No login in progress"),
+        "{}",
+        stray.body
+    );
+
+    // RP-initiated logout: SP → nyckel's end-session endpoint → back to the SP.
+    let p = get(format!("{sp}/logout")).await;
+    assert!(p.url.starts_with(&format!("{sp}/?state=")), "{}", p.url);
+    assert!(p.body.contains("You have logged out"), "{}", p.body);
+    assert!(p.body.contains("Log in with nyckel"), "{}", p.body);
+    // Logged out at nyckel too: the next login asks again.
+    let p = get(format!("{sp}/login")).await;
+    assert_eq!(p.url, format!("{nyckel}/login"), "{}", p.body);
+    assert!(p.body.contains("action=\"/login/identify\""), "{}", p.body);
+
+    let store = nyckel_store::Store::open(
+        &format!("sqlite://{}", dir.path().join("demo/nyckel.db").display()),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let mut tx = store.read().await.unwrap();
+    let clients = tx.find_clients().await.unwrap();
+    let entries = tx.find_audit_after(0, 1000).await.unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0].name, "borger.demo");
+    assert!(clients[0].allow_cpr);
+    assert_eq!(clients[0].redirect_uris, [format!("{sp}/callback")]);
+    assert_eq!(clients[0].post_logout_redirect_uris, [format!("{sp}/")]);
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    for a in ["oidc.client.added", "oidc.consent.given"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "login.succeeded" && e.detail.contains("borger.demo")),
+        "{actions:?}"
+    );
 }

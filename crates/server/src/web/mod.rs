@@ -183,8 +183,10 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
+            // No `form-action`: browsers apply it to the redirect that follows
+            // a form post, and the end of a login redirects to the provider.
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
