@@ -1,7 +1,12 @@
 //! Password hashing on a bounded pool: at most `workers` Argon2id hashes run
-//! at once on blocking threads, at most `max_waiting` wait; beyond that the
-//! caller is told to come back later (HTTP 503) instead of queueing without
-//! bound — unbounded hashing is a denial-of-service vector.
+//! at once, at most `max_waiting` wait; beyond that the caller is told to
+//! come back later (HTTP 503) instead of queueing without bound — unbounded
+//! hashing is a denial-of-service vector.
+//!
+//! The hashes run on `workers` dedicated threads rather than tokio's blocking
+//! pool: each hash allocates `memory_kib` (19 MiB), and the allocator keeps
+//! freed memory per thread, so hashing on a changing set of threads grew the
+//! server to hundreds of megabytes and page-faulted that memory in afresh.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,8 +32,11 @@ pub struct PasswordHasher {
     inner: Arc<Inner>,
 }
 
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
 struct Inner {
-    argon2: Argon2<'static>,
+    /// Hands jobs to the worker threads; they stop when it is dropped.
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
     permits: Semaphore,
     workers: usize,
     waiting: AtomicUsize,
@@ -49,12 +57,34 @@ impl PasswordHasher {
             .to_string();
         let workers = c
             .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for i in 0..workers {
+            let receiver = receiver.clone();
+            let argon2 = argon2.clone();
+            std::thread::Builder::new()
+                .name(format!("nyckel-argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&argon2),
+                            Err(_) => return, // the hasher was dropped
+                        }
+                    }
+                })
+                .map_err(|e| HashError::Failed(e.to_string()))?;
+        }
         Ok(Self {
             inner: Arc::new(Inner {
-                argon2,
-                permits: Semaphore::new(workers.max(1)),
-                workers: workers.max(1),
+                jobs: std::sync::Mutex::new(sender),
+                permits: Semaphore::new(workers),
+                workers,
                 waiting: AtomicUsize::new(0),
                 max_waiting: c.max_waiting,
                 dummy,
@@ -88,10 +118,19 @@ impl PasswordHasher {
                     .map_err(|_| HashError::Busy)?
             }
         };
-        let inner = self.inner.clone();
-        let out = tokio::task::spawn_blocking(move || f(&inner.argon2))
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |a| {
+            let _ = reply.send(f(a));
+        });
+        self.inner
+            .jobs
+            .lock()
+            .map_err(|_| HashError::Failed("hash workers poisoned".into()))?
+            .send(job)
+            .map_err(|_| HashError::Failed("hash workers stopped".into()))?;
+        let out = answer
             .await
-            .map_err(|e| HashError::Failed(e.to_string()))?;
+            .map_err(|_| HashError::Failed("hash worker failed".into()))?;
         drop(permit);
         Ok(out)
     }
