@@ -27,20 +27,12 @@ use crate::{EXIT_FAILURE, operator_name, settings};
 /// Chunks parsed ahead of the database.
 const CHUNKS_AHEAD: usize = 32;
 
-/// Rows per `upsert_persons` call on SQLite. sqlx binds a `$N` parameter by
-/// looking its name up in the statement, a linear scan in SQLite, so binding
-/// costs grow with the square of a statement's parameters: at the store's
-/// full chunk (500 rows, 4,500 parameters) binding took three quarters of an
-/// import's time. 50 rows measured fastest (100,000 rows: 500 → 9.1 s,
-/// 200 → 5.9 s, 100 → 4.7 s, 50 → 3.7 s, 25 → 4.1 s).
-const SQLITE_CHUNK: usize = 50;
-
-/// Rows per `upsert_persons` call: at most the store's [`IMPORT_CHUNK`].
-fn chunk_size(dialect: Dialect) -> usize {
-    match dialect {
-        Dialect::Sqlite => SQLITE_CHUNK.min(IMPORT_CHUNK),
-        Dialect::Postgres => IMPORT_CHUNK,
-    }
+/// Rows per `upsert_persons` call: the store's [`IMPORT_CHUNK`] on both
+/// backends. (On SQLite the store binds `?` parameters: sqlx resolves `$N`
+/// there by a linear scan, which made 500-row statements quadratic and led
+/// to 50-row chunks before.)
+fn chunk_size(_dialect: Dialect) -> usize {
+    IMPORT_CHUNK
 }
 
 /// What the parser thread hands over.
@@ -81,6 +73,7 @@ pub async fn run(
     };
 
     let mut tx = store.write().await?;
+    tx.prepare_bulk_load().await?;
     let mut stats = ImportStats::default();
     while let Some(parsed) = receiver.recv().await {
         match parsed {
