@@ -1,0 +1,38 @@
+//! The holders file: one JSON object per line with what a holder knows —
+//! user ID, password and the codes of the key card in their drawer. Secrets
+//! in clear: for benchmarks against throwaway databases only.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Holder {
+    pub user_id: String,
+    pub password: String,
+    /// The card the codes are from (`KC…`): a challenge from another card
+    /// (a new one the server ordered) cannot be answered.
+    #[serde(default)]
+    pub card_id: Option<String>,
+    /// Key number (4 digits, as the page shows it) → 6-digit code.
+    pub codes: BTreeMap<String, String>,
+}
+
+pub fn read(path: &Path) -> anyhow::Result<Vec<Holder>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut holders = Vec::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let holder: Holder = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+        holders.push(holder);
+    }
+    Ok(holders)
+}
