@@ -1012,6 +1012,13 @@ impl Nyckel {
         typed: &str,
     ) -> Result<Result<bool, OAuthError>> {
         let now = self.now();
+        // A disabled provider, or a token of another kind, learns nothing.
+        if self.find_active_client(&at.client_id).await?.is_none() {
+            return Ok(Err(oauth(
+                ErrorCode::InvalidToken,
+                "the client is not active",
+            )));
+        }
         let mut tx = self.store.write().await?;
         let Some(row) = tx.find_token(&at.jti).await? else {
             tx.commit().await?;
@@ -1037,6 +1044,13 @@ impl Nyckel {
             .find_identity(&identity_id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        if !identity.status.may_log_in() {
+            tx.rollback().await?;
+            return Ok(Err(oauth(
+                ErrorCode::InvalidToken,
+                "the person's identity is blocked",
+            )));
+        }
         let person = tx
             .find_person(&identity.person_id)
             .await?
