@@ -1,12 +1,12 @@
 //! `import`: the store's population import with a chosen chunk size — an
 //! experiment, not a replacement for `nyckel population import`.
 //!
-//! `nyckel population import` writes chunks of [`IMPORT_CHUNK`] rows (9
-//! bound parameters each) in one transaction. sqlx's SQLite driver looks up
-//! the name of every bound parameter, and SQLite finds a `$N` name by a
-//! linear scan of the statement's parameter list, so one statement costs
-//! O(parameters²). This command runs the same `upsert_persons` with smaller
-//! chunks to measure what that costs (see BENCHMARKS.md).
+//! It found why SQLite imports were slow: with `$N` parameters, sqlx's
+//! SQLite driver looks up the name of every bound parameter and SQLite finds
+//! a `$N` name by a linear scan, so a 500-row chunk (4 500 parameters) cost
+//! O(parameters²). The store binds `?` on SQLite since; this command stays
+//! to measure what the chunk size costs on either backend (see
+//! BENCHMARKS.md).
 
 use std::path::PathBuf;
 use std::time::Instant;

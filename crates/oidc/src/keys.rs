@@ -167,6 +167,9 @@ fn thumbprint(material: &PublicMaterial) -> String {
 pub struct SigningKey {
     pkcs8: Zeroizing<Vec<u8>>,
     encoding: EncodingKey,
+    /// ES256 only: the parsed key pair, so that signing does not parse the
+    /// PKCS#8 document again for every token (jsonwebtoken does).
+    ecdsa: Option<aws_lc_rs::signature::EcdsaKeyPair>,
     public: VerifyingKey,
 }
 
@@ -226,9 +229,20 @@ impl SigningKey {
             SigningAlg::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(der).as_bytes())
                 .map_err(|_| Error::Key("RSA key not readable as PKCS#8"))?,
         };
+        let ecdsa = match alg {
+            SigningAlg::ES256 => Some(
+                aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    der,
+                )
+                .map_err(|_| Error::Key("EC key not readable as PKCS#8"))?,
+            ),
+            SigningAlg::RS256 => None,
+        };
         let key = Self {
             pkcs8: Zeroizing::new(der.to_vec()),
             encoding,
+            ecdsa,
             public: VerifyingKey { kid, alg, material },
         };
         key.self_test()?;
@@ -277,8 +291,23 @@ impl SigningKey {
         let mut header = Header::new(self.public.alg.jwt_alg());
         header.kid = Some(self.public.kid.clone());
         header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
-            .map_err(|e| Error::Signing(e.to_string()))
+        let Some(pair) = &self.ecdsa else {
+            return jsonwebtoken::encode(&header, claims, &self.encoding)
+                .map_err(|e| Error::Signing(e.to_string()));
+        };
+        // ES256 (RFC 7515 §A.3): the JWS signing input, signed with the
+        // cached key pair; the fixed-length r‖s form is JWS's format.
+        let header = serde_json::to_vec(&header).map_err(|e| Error::Signing(e.to_string()))?;
+        let payload = serde_json::to_vec(claims).map_err(|e| Error::Signing(e.to_string()))?;
+        let mut jws = crate::crypto::b64url(&header);
+        jws.push('.');
+        jws.push_str(&crate::crypto::b64url(&payload));
+        let sig = pair
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), jws.as_bytes())
+            .map_err(|_| Error::Signing("ES256 signing failed".into()))?;
+        jws.push('.');
+        jws.push_str(&crate::crypto::b64url(sig.as_ref()));
+        Ok(jws)
     }
 }
 
