@@ -41,6 +41,7 @@ pub const SCOPES: [&str; 3] = ["openid", "profile", "ssn"];
 pub struct KeyCache {
     inner: RwLock<Option<(Arc<KeySet>, i64)>>,
     clients: std::sync::RwLock<std::collections::HashMap<String, (Arc<ClientRow>, i64)>>,
+    issuer: std::sync::OnceLock<Issuer>,
 }
 
 /// Seconds a client read from the database is reused: disabling or deleting
@@ -82,8 +83,13 @@ fn internal<E: std::fmt::Display>(e: E) -> ServiceError {
 }
 
 impl Nyckel {
+    /// The issuer, from `public_url`: parsed once, it is on every token's path.
     pub fn issuer(&self) -> Result<Issuer> {
-        Issuer::parse(&self.config.public_url).map_err(internal)
+        if let Some(issuer) = self.key_cache().issuer.get() {
+            return Ok(issuer.clone());
+        }
+        let issuer = Issuer::parse(&self.config.public_url).map_err(internal)?;
+        Ok(self.key_cache().issuer.get_or_init(|| issuer).clone())
     }
 
     /// The current key set; creates the first ES256 and RS256 keys if none exist.
@@ -826,9 +832,7 @@ impl Nyckel {
             id.nonce = grant.request.nonce.clone();
             id.sid = grant.sid.clone();
             let wanted = tokens::requested_claims(&grant.request, ClaimTarget::IdToken);
-            id.person = self
-                .person_claims(c, &identity.id, &person, &wanted, scopes)
-                .await?;
+            id.person = Self::person_claims(c, &person, &wanted, scopes);
             let alg = if c.id_token_alg == "RS256" {
                 SigningAlg::RS256
             } else {
@@ -849,14 +853,12 @@ impl Nyckel {
     /// The person claims the client may have: names with `profile`, the
     /// UUID, and the CPR number only to entitled clients with the `ssn`
     /// scope (consent was given at the consent screen).
-    async fn person_claims(
-        &self,
+    fn person_claims(
         c: &ClientRow,
-        _identity_id: &str,
         person: &nyckel_store::PersonRow,
         wanted: &std::collections::BTreeSet<&'static str>,
         scopes: &[String],
-    ) -> Result<PersonClaims> {
+    ) -> PersonClaims {
         let mut p = PersonClaims::default();
         let has = |s: &str| scopes.iter().any(|x| x == s);
         if wanted.contains("name") {
@@ -874,7 +876,7 @@ impl Nyckel {
         if wanted.contains("dk.cpr") && has("ssn") && c.allow_cpr {
             p.cpr = Some(person.record.cpr.compact());
         }
-        Ok(p)
+        p
     }
 
     /// Verifies an access token presented as a bearer token.
@@ -937,9 +939,7 @@ impl Nyckel {
         if scopes.iter().any(|s| s == "ssn") {
             req_scopes.insert("dk.cpr");
         }
-        let p = self
-            .person_claims(&c, &identity.id, &person, &req_scopes, &scopes)
-            .await?;
+        let p = Self::person_claims(&c, &person, &req_scopes, &scopes);
         let mut v = serde_json::to_value(&p).map_err(internal)?;
         v["sub"] = json!(at.sub);
         Ok(Some(v))

@@ -12,7 +12,7 @@ use nyckel_core::cpr::{Cpr, Date};
 use nyckel_core::credential::{
     Actor, CredentialKind, CredentialStatus, IdentityStatus, TransitionError,
 };
-use nyckel_core::enrollment::{self, Channel, DocumentKind, EnrollmentRequest, Refusal, Witness};
+use nyckel_core::enrollment::{self, Channel, DocumentKind, EnrollmentRequest, Witness};
 use nyckel_core::ids::UserId;
 use nyckel_core::keycard::{self, KeyNumber, PrintedKeyCard};
 use nyckel_core::lockout::{self, Outcome, Trust};
@@ -303,7 +303,7 @@ impl Nyckel {
                     witness_person.as_deref(),
                     officer,
                     refusal.rule(),
-                    &refusal_text(&refusal),
+                    &refusal.to_string(),
                     now,
                 )
                 .await;
@@ -881,7 +881,7 @@ impl Nyckel {
         ip: &str,
     ) -> Result<(KeyCardStep, Option<Authenticated>)> {
         let now = self.now();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let card = tx
             .find_credential(&challenge.credential_id)
             .await?
@@ -1218,8 +1218,4 @@ fn trust_name(t: Trust) -> &'static str {
         Trust::TrustedDevice => "trusted-device",
         Trust::Untrusted => "untrusted",
     }
-}
-
-fn refusal_text(r: &Refusal) -> String {
-    r.to_string()
 }
