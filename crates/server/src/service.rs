@@ -161,6 +161,26 @@ pub enum PasswordStep {
     Refused,
 }
 
+/// What the password step reads before it hashes (see
+/// [`Nyckel::password_context`]). Empty for a name that matched nobody.
+#[derive(Debug)]
+pub struct PasswordContext {
+    pub identity: Option<IdentityRow>,
+    pub trust: Trust,
+    /// The identity's credentials that are not retired or revoked.
+    pub credentials: Vec<CredentialRow>,
+}
+
+impl Default for PasswordContext {
+    fn default() -> Self {
+        Self {
+            identity: None,
+            trust: Trust::Untrusted,
+            credentials: Vec::new(),
+        }
+    }
+}
+
 /// The outcome of the key-card step.
 #[derive(Debug)]
 pub enum KeyCardStep {
@@ -176,6 +196,11 @@ pub struct Challenge {
     pub credential_id: String,
     pub card_id: String,
     pub key_number: KeyNumber,
+    /// Unused keys left on the card once this one was shown (for the
+    /// re-order check, without counting them again). `None` in flows
+    /// stored before this field existed.
+    #[serde(default)]
+    pub keys_left: Option<usize>,
 }
 
 /// Proof that a holder passed both factors: only [`Nyckel::check_key_code`]
@@ -516,6 +541,17 @@ impl Nyckel {
     /// error: the flow goes on to the password step all the same.
     pub async fn resolve_login_name(&self, name: &LoginName) -> Result<Option<IdentityRow>> {
         let mut tx = self.store.read().await?;
+        let identity = self.resolve_login_name_in(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(identity)
+    }
+
+    /// [`Nyckel::resolve_login_name`] inside the caller's transaction.
+    pub async fn resolve_login_name_in(
+        &self,
+        tx: &mut Tx,
+        name: &LoginName,
+    ) -> Result<Option<IdentityRow>> {
         let identity = match name {
             LoginName::UserId(u) => tx.find_identity_by_user_id(u).await?,
             LoginName::Alias(a) => tx.find_identity_by_alias(a.as_str()).await?,
@@ -524,8 +560,38 @@ impl Nyckel {
                 None => None,
             },
         };
-        tx.commit().await?;
         Ok(identity.filter(|i| i.status != IdentityStatus::Revoked))
+    }
+
+    /// What the password step needs to know, read on the caller's
+    /// connection: the identity (if the name matched one), whether this
+    /// device has logged in to it before, and its live credentials.
+    pub async fn password_context(
+        &self,
+        tx: &mut Tx,
+        identity_id: Option<&str>,
+        device_cookie: Option<&str>,
+    ) -> Result<PasswordContext> {
+        let Some(id) = identity_id else {
+            return Ok(PasswordContext::default());
+        };
+        let Some(identity) = tx.find_identity(id).await? else {
+            return Ok(PasswordContext::default());
+        };
+        let trusted = match device_cookie {
+            Some(c) => tx.is_trusted_device(&cookie_hash(c), &identity.id).await?,
+            None => false,
+        };
+        let credentials = tx.find_all_live_credentials(&identity.id).await?;
+        Ok(PasswordContext {
+            identity: Some(identity),
+            trust: if trusted {
+                Trust::TrustedDevice
+            } else {
+                Trust::Untrusted
+            },
+            credentials,
+        })
     }
 
     pub async fn is_trusted_device(
@@ -554,6 +620,30 @@ impl Nyckel {
         trust: Trust,
         ip: &str,
     ) -> Result<PasswordStep> {
+        let credentials = match identity {
+            Some(i) => {
+                let mut tx = self.store.read().await?;
+                let c = tx.find_all_live_credentials(&i.id).await?;
+                tx.commit().await?;
+                c
+            }
+            None => Vec::new(),
+        };
+        self.verify_password_step(identity, &credentials, input, trust, ip)
+            .await
+    }
+
+    /// [`Nyckel::check_password_step`] with the identity's live credentials
+    /// already read (see [`Nyckel::password_context`]). Writes only when
+    /// something changes (a failure, or a success that resets counters).
+    pub async fn verify_password_step(
+        &self,
+        identity: Option<&IdentityRow>,
+        credentials: &[CredentialRow],
+        input: &SecretString,
+        trust: Trust,
+        ip: &str,
+    ) -> Result<PasswordStep> {
         let Some(identity) = identity else {
             self.hasher.pad(input).await?;
             self.audit_anonymous(
@@ -565,18 +655,15 @@ impl Nyckel {
         };
         let now = self.now();
         let policy = &self.config.lockout;
-        let mut tx = self.store.read().await?;
-        let passwords = tx
-            .find_live_credentials(&identity.id, CredentialKind::Password)
-            .await?;
-        let codes = tx
-            .find_live_credentials(&identity.id, CredentialKind::ActivationCode)
-            .await?;
-        tx.commit().await?;
-        let password = passwords.into_iter().next();
-        let code = codes
-            .into_iter()
-            .find(|c| c.expires_at.is_none_or(|e| e > now));
+        let of = |kind: CredentialKind| {
+            credentials
+                .iter()
+                .filter(move |c| c.kind == kind && c.identity_id == identity.id)
+        };
+        let password = of(CredentialKind::Password).next().cloned();
+        let code = of(CredentialKind::ActivationCode)
+            .find(|c| c.expires_at.is_none_or(|e| e > now))
+            .cloned();
         // Failures count against the credential the holder is expected to use.
         let Some(counted) = password.clone().or_else(|| code.clone()) else {
             self.hasher.pad(input).await?;
@@ -630,7 +717,10 @@ impl Nyckel {
             self.record_success(&counted, trust).await?;
             return Ok(PasswordStep::Password(identity.clone()));
         }
-        self.record_failure(identity, &counted, trust, ip).await?;
+        let mut tx = self.store.write().await?;
+        self.record_failure(&mut tx, identity, &counted, trust, ip)
+            .await?;
+        tx.commit().await?;
         Ok(PasswordStep::Refused)
     }
 
@@ -647,13 +737,13 @@ impl Nyckel {
 
     async fn record_failure(
         &self,
+        tx: &mut Tx,
         identity: &IdentityRow,
         credential: &CredentialRow,
         trust: Trust,
         ip: &str,
     ) -> Result<Outcome> {
         let now = self.now();
-        let mut tx = self.store.write().await?;
         // Re-read under the write lock: concurrent failures must all count.
         let current = tx
             .find_credential(&credential.id)
@@ -710,7 +800,6 @@ impl Nyckel {
             }
             Outcome::Counted { .. } => {}
         }
-        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -825,15 +914,39 @@ impl Nyckel {
         identity: &IdentityRow,
         prefer_new: bool,
     ) -> Result<Option<Challenge>> {
-        let now = self.now();
         let mut tx = self.store.write().await?;
         let cards = tx
             .find_live_credentials(&identity.id, CredentialKind::KeyCard)
             .await?;
+        let challenge = self
+            .start_key_challenge_in(&mut tx, identity, &cards, prefer_new)
+            .await?;
+        tx.commit().await?;
+        Ok(challenge)
+    }
+
+    /// [`Nyckel::start_key_challenge`] inside the caller's write
+    /// transaction, given the identity's live credentials (other kinds are
+    /// ignored; a card blocked since they were read is refused when the
+    /// code is checked).
+    pub async fn start_key_challenge_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        credentials: &[CredentialRow],
+        prefer_new: bool,
+    ) -> Result<Option<Challenge>> {
+        let now = self.now();
         // The card in use first, a new card on its way after it (or first,
         // when the holder says it has arrived).
-        let mut usable: Vec<&CredentialRow> =
-            cards.iter().filter(|c| c.status.is_usable()).collect();
+        let mut usable: Vec<&CredentialRow> = credentials
+            .iter()
+            .filter(|c| {
+                c.kind == CredentialKind::KeyCard
+                    && c.identity_id == identity.id
+                    && c.status.is_usable()
+            })
+            .collect();
         usable.sort_by_key(|c| (c.status == CredentialStatus::Active) == prefer_new);
         for card in usable {
             let unused: Vec<KeyNumber> = tx
@@ -848,14 +961,13 @@ impl Nyckel {
             if tx.consume_key(&card.id, key.get(), now).await?.is_none() {
                 continue;
             }
-            tx.commit().await?;
             return Ok(Some(Challenge {
                 credential_id: card.id.clone(),
                 card_id: card.label.clone().unwrap_or_default(),
                 key_number: key,
+                keys_left: Some(unused.len() - 1),
             }));
         }
-        tx.commit().await?;
         Ok(None)
     }
 
@@ -880,19 +992,35 @@ impl Nyckel {
         methods: &[AuthMethod],
         ip: &str,
     ) -> Result<(KeyCardStep, Option<Authenticated>)> {
+        let mut tx = self.store.write().await?;
+        let result = self
+            .check_key_code_in(&mut tx, identity, challenge, typed, methods, ip)
+            .await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// [`Nyckel::check_key_code`] inside the caller's write transaction.
+    pub async fn check_key_code_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        challenge: &Challenge,
+        typed: &str,
+        methods: &[AuthMethod],
+        ip: &str,
+    ) -> Result<(KeyCardStep, Option<Authenticated>)> {
         let now = self.now();
-        let mut tx = self.store.read().await?;
         let card = tx
             .find_credential(&challenge.credential_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let stored = tx
-            .find_key_hash(&card.id, challenge.key_number.get())
-            .await?;
-        tx.commit().await?;
         if card.identity_id != identity.id || !card.status.is_usable() {
             return Ok((KeyCardStep::Blocked, None));
         }
+        let stored = tx
+            .find_key_hash(&card.id, challenge.key_number.get())
+            .await?;
         let ok = stored.is_some_and(|h| {
             keycard::verify_code(
                 self.secret.bytes(),
@@ -906,7 +1034,7 @@ impl Nyckel {
             // The key card is behind a correct password: count every failure
             // as trusted, so that five wrong codes block the card.
             let outcome = self
-                .record_failure(identity, &card, Trust::TrustedDevice, ip)
+                .record_failure(tx, identity, &card, Trust::TrustedDevice, ip)
                 .await?;
             return Ok((
                 if matches!(outcome, Outcome::Blocked) {
@@ -917,10 +1045,8 @@ impl Nyckel {
                 None,
             ));
         }
-        let mut tx = self.store.write().await?;
-        tx.update_credential_used(&card.id, now).await?;
         let counters = lockout::register_success(&card.counters, Trust::TrustedDevice);
-        tx.update_credential_counters(&card.id, &counters).await?;
+        tx.update_credential_use(&card.id, &counters, now).await?;
         if card.status == CredentialStatus::Pending {
             // A new card becomes active when first used; the old one retires.
             for old in tx
@@ -940,37 +1066,42 @@ impl Nyckel {
             tx.update_credential_status(&card.id, CredentialStatus::Active, None, now)
                 .await?;
         }
-        // Order a new card when few keys are left (R-CRED-2).
-        let remaining = tx.find_unused_keys(&card.id).await?.len();
-        let cards = tx
-            .find_live_credentials(&identity.id, CredentialKind::KeyCard)
-            .await?;
-        let ordered = cards
-            .iter()
-            .any(|c| c.id != card.id && c.status == CredentialStatus::Pending);
+        // Order a new card when few keys are left (R-CRED-2). Keys are used
+        // only when shown, so the count taken then is still right.
+        let remaining = match challenge.keys_left {
+            Some(n) => n,
+            None => tx.find_unused_keys(&card.id).await?.len(),
+        };
         let threshold = usize::try_from(identity.key_card_threshold)
             .unwrap_or(self.config.key_card_reorder_threshold);
-        if keycard::needs_new_card(remaining, threshold, ordered) {
-            let person = tx
-                .find_person(&identity.person_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let (new_card, letter) = self
-                .issue_key_card(&mut tx, identity, &person, CredentialStatus::Pending, now)
+        if keycard::needs_new_card(remaining, threshold, false) {
+            let cards = tx
+                .find_live_credentials(&identity.id, CredentialKind::KeyCard)
                 .await?;
-            tx.append_audit(
-                &NewAuditEvent::new("system", "key-card.ordered")
-                    .subject(identity.id.clone())
-                    .detail(json!({
-                        "card_id": new_card.card_id,
-                        "letter": letter,
-                        "keys_left_on_old_card": remaining,
-                    })),
-                now,
-            )
-            .await?;
+            let ordered = cards
+                .iter()
+                .any(|c| c.id != card.id && c.status == CredentialStatus::Pending);
+            if keycard::needs_new_card(remaining, threshold, ordered) {
+                let person = tx
+                    .find_person(&identity.person_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let (new_card, letter) = self
+                    .issue_key_card(tx, identity, &person, CredentialStatus::Pending, now)
+                    .await?;
+                tx.append_audit(
+                    &NewAuditEvent::new("system", "key-card.ordered")
+                        .subject(identity.id.clone())
+                        .detail(json!({
+                            "card_id": new_card.card_id,
+                            "letter": letter,
+                            "keys_left_on_old_card": remaining,
+                        })),
+                    now,
+                )
+                .await?;
+            }
         }
-        tx.commit().await?;
         let mut methods = methods.to_vec();
         methods.push(AuthMethod::KeyCard);
         Ok((
@@ -991,12 +1122,33 @@ impl Nyckel {
         device_cookie: &str,
         ip: &str,
     ) -> Result<String> {
-        let now = self.now();
         let mut tx = self.store.write().await?;
         let identity = tx
             .find_identity(&auth.identity_id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        let csrf = self
+            .complete_login_in(&mut tx, &identity, auth, session_cookie, device_cookie, ip)
+            .await?;
+        tx.commit().await?;
+        Ok(csrf)
+    }
+
+    /// [`Nyckel::complete_login`] inside the caller's write transaction, for
+    /// the identity the caller read in it.
+    pub async fn complete_login_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        auth: Authenticated,
+        session_cookie: &str,
+        device_cookie: &str,
+        ip: &str,
+    ) -> Result<String> {
+        if auth.identity_id != identity.id {
+            return Err(StoreError::NotFound.into());
+        }
+        let now = self.now();
         if identity.status == IdentityStatus::PendingActivation {
             tx.update_identity_activated(&identity.id, now).await?;
             tx.append_audit(
@@ -1035,7 +1187,6 @@ impl Nyckel {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(csrf)
     }
 

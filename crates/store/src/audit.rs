@@ -108,7 +108,7 @@ impl Tx {
 impl Store {
     /// Walks the whole chain in pages and names the first bad entry.
     pub async fn verify_audit(&self) -> Result<VerifyReport> {
-        let mut tx = self.read().await?;
+        let mut tx = self.snapshot().await?;
         let head = tx.find_audit_head().await?;
         let mut prev = (0i64, GENESIS);
         loop {

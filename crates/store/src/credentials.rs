@@ -129,6 +129,22 @@ impl Tx {
         rows.iter().map(credential_from_row).collect()
     }
 
+    /// All of the identity's credentials that are not retired or revoked,
+    /// oldest first: what a login step needs, in one statement.
+    pub async fn find_all_live_credentials(
+        &mut self,
+        identity_id: &str,
+    ) -> Result<Vec<CredentialRow>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(identity_id)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
     pub async fn update_credential_status(
         &mut self,
         id: &str,
@@ -171,12 +187,24 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn update_credential_used(&mut self, id: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(self.conn())
-            .await?;
+    /// Records a successful use: the time, and the counters after it.
+    pub async fn update_credential_use(
+        &mut self,
+        id: &str,
+        c: &FailureCounters,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE credentials SET last_used_at = $1, failures = $2, untrusted_failures = $3, untrusted_locks = $4, untrusted_locked_until = $5 WHERE id = $6",
+        )
+        .bind(now)
+        .bind(i64::from(c.failures))
+        .bind(i64::from(c.untrusted_failures))
+        .bind(i64::from(c.untrusted_locks))
+        .bind(c.untrusted_locked_until)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 

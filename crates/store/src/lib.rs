@@ -19,6 +19,7 @@ mod sessions;
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use audit::VerifyReport;
@@ -97,6 +98,10 @@ impl Store {
         let connect = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            // A ping before every checkout guards against a PostgreSQL
+            // server that dropped the connection; an embedded SQLite file
+            // cannot, and there the ping is one more thread hand-off.
+            .test_before_acquire(dialect == Dialect::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -137,15 +142,34 @@ impl Store {
             Dialect::Postgres => self.pool.begin().await?,
         };
         Ok(Tx {
-            tx,
+            tx: Inner::Tx(tx),
             dialect: self.dialect,
         })
     }
 
-    /// A transaction that only reads.
+    /// A connection that only reads, without a transaction: each statement
+    /// sees the database as of its own start. Saves the `BEGIN` and
+    /// `COMMIT` round trips (on SQLite each statement is a hand-off to the
+    /// connection's thread). Use [`Store::snapshot`] where several reads
+    /// must agree with each other.
     pub async fn read(&self) -> Result<Tx> {
+        self.conn().await
+    }
+
+    /// A connection without a transaction: each statement commits on its
+    /// own. For a step whose writes are single statements that need not
+    /// commit together (e.g. saving a login flow).
+    pub async fn conn(&self) -> Result<Tx> {
         Ok(Tx {
-            tx: self.pool.begin().await?,
+            tx: Inner::Conn(self.pool.acquire().await?),
+            dialect: self.dialect,
+        })
+    }
+
+    /// A read-only transaction: all its reads see one snapshot.
+    pub async fn snapshot(&self) -> Result<Tx> {
+        Ok(Tx {
+            tx: Inner::Tx(self.pool.begin().await?),
             dialect: self.dialect,
         })
     }
@@ -170,26 +194,40 @@ impl Store {
     }
 }
 
-/// A transaction. Every query method of the store is on `Tx`, so that a
-/// change and the audit entry describing it commit together.
+/// A transaction (or, from [`Store::read`], a plain reading connection).
+/// Every query method of the store is on `Tx`, so that a change and the
+/// audit entry describing it commit together.
 pub struct Tx {
-    tx: Transaction<'static, Any>,
+    tx: Inner,
     dialect: Dialect,
 }
 
+enum Inner {
+    Tx(Transaction<'static, Any>),
+    Conn(PoolConnection<Any>),
+}
+
 impl Tx {
+    /// Commits; for a plain reading connection, gives it back to the pool.
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+        if let Inner::Tx(tx) = self.tx {
+            tx.commit().await?;
+        }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {
-        self.tx.rollback().await?;
+        if let Inner::Tx(tx) = self.tx {
+            tx.rollback().await?;
+        }
         Ok(())
     }
 
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        match &mut self.tx {
+            Inner::Tx(tx) => tx,
+            Inner::Conn(c) => c,
+        }
     }
 
     /// The `i`-th (1-based) bind parameter in this dialect. SQLite gets `?`:

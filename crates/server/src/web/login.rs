@@ -25,7 +25,9 @@ use super::{
     pages, removal, render, support_hint,
 };
 use crate::service::{Challenge, KeyCardStep, PasswordStep, cookie_hash, random_token};
+use nyckel_core::credential::{CredentialKind, CredentialStatus};
 use nyckel_oidc::request::AuthorizationRequest;
+use nyckel_store::{CredentialRow, Tx};
 
 /// A short public id of a session (the `sid` claim): not the cookie.
 pub(crate) fn session_id(session_cookie: &str) -> String {
@@ -89,13 +91,20 @@ pub(crate) struct Restart {
 }
 
 async fn load(s: &AppState, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
+    if jar.get(FLOW_COOKIE).is_none() {
+        return Ok(None);
+    }
+    let mut tx = s.nyckel.store.read().await?;
+    load_in(s, &mut tx, jar).await
+}
+
+/// The flow of the cookie, read on the caller's connection.
+async fn load_in(s: &AppState, tx: &mut Tx, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
     let Some(c) = jar.get(FLOW_COOKIE) else {
         return Ok(None);
     };
     let id_hash = cookie_hash(c.value());
-    let mut tx = s.nyckel.store.read().await?;
     let row = tx.find_flow(&id_hash, s.nyckel.now()).await?;
-    tx.commit().await?;
     let Some(row) = row else { return Ok(None) };
     match serde_json::from_str::<FlowState>(&row.state) {
         Ok(state) => Ok(Some(Flow {
@@ -114,7 +123,18 @@ pub(crate) async fn load_for_post(
     jar: &CookieJar,
     csrf: &str,
 ) -> Result<Flow, WebError> {
-    let flow = load(s, jar).await?.ok_or(WebError::FlowExpired)?;
+    let mut tx = s.nyckel.store.read().await?;
+    load_for_post_in(s, &mut tx, jar, csrf).await
+}
+
+/// [`load_for_post`] on the caller's connection.
+async fn load_for_post_in(
+    s: &AppState,
+    tx: &mut Tx,
+    jar: &CookieJar,
+    csrf: &str,
+) -> Result<Flow, WebError> {
+    let flow = load_in(s, tx, jar).await?.ok_or(WebError::FlowExpired)?;
     if !ct_eq(flow.csrf.as_bytes(), csrf.as_bytes()) {
         return Err(WebError::Csrf);
     }
@@ -132,10 +152,10 @@ pub(crate) async fn start_with(
     step: Step,
     authz: Option<AuthorizationRequest>,
 ) -> Result<(CookieJar, Flow), WebError> {
+    // Two single statements: nothing is lost if only the first one happens.
+    let mut tx = s.nyckel.store.conn().await?;
     if let Some(old) = jar.get(FLOW_COOKIE) {
-        let mut tx = s.nyckel.store.write().await?;
         tx.delete_flow(&cookie_hash(old.value())).await?;
-        tx.commit().await?;
     }
     let token = random_token();
     let flow = Flow {
@@ -146,7 +166,6 @@ pub(crate) async fn start_with(
     };
     let now = s.nyckel.now();
     let ttl = s.nyckel.config.flow_ttl_secs;
-    let mut tx = s.nyckel.store.write().await?;
     tx.insert_flow(
         &flow.id_hash,
         &flow.csrf,
@@ -174,17 +193,20 @@ fn state_json(flow: &Flow) -> String {
     .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
 }
 
+/// Saves the flow's step: one statement, so no transaction of its own.
 pub(crate) async fn save(s: &AppState, flow: &Flow) -> Result<(), WebError> {
-    let mut tx = s.nyckel.store.write().await?;
+    let mut tx = s.nyckel.store.conn().await?;
+    save_in(&mut tx, flow).await
+}
+
+async fn save_in(tx: &mut Tx, flow: &Flow) -> Result<(), WebError> {
     tx.update_flow(&flow.id_hash, &state_json(flow)).await?;
-    tx.commit().await?;
     Ok(())
 }
 
 pub(crate) async fn finish(s: &AppState, flow: &Flow) -> Result<(), WebError> {
-    let mut tx = s.nyckel.store.write().await?;
+    let mut tx = s.nyckel.store.conn().await?;
     tx.delete_flow(&flow.id_hash).await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -324,14 +346,7 @@ async fn render_step(
                     Some(c) => *challenge = Some(c),
                     None => {
                         finish(s, flow).await?;
-                        return Ok(message(
-                            s,
-                            StatusCode::FORBIDDEN,
-                            "No usable key card",
-                            "Your key card is blocked or used up, so nyckel cannot ask you for a code.".into(),
-                            Some(support_hint(s)),
-                            false,
-                        ));
+                        return Ok(no_usable_card(s));
                     }
                 }
                 save(s, flow).await?;
@@ -342,25 +357,59 @@ async fn render_step(
             else {
                 return Err(WebError::FlowExpired);
             };
-            let pending_card = s
-                .nyckel
-                .pending_card(&identity_id)
-                .await?
-                .filter(|p| *p != c.card_id);
-            render(
-                status,
-                &pages::KeyCard {
-                    support_phone: phone,
-                    csrf: &csrf,
-                    key_number: c.key_number.to_string(),
-                    card_id: c.card_id.clone(),
-                    pending_card,
-                    error,
-                    next,
-                },
-            )
+            let mut tx = s.nyckel.store.read().await?;
+            let cards = tx
+                .find_live_credentials(&identity_id, CredentialKind::KeyCard)
+                .await?;
+            drop(tx);
+            key_card_page(s, &csrf, c, pending_card(&cards, c), error, status)
         }
     })
+}
+
+fn no_usable_card(s: &AppState) -> Response {
+    message(
+        s,
+        StatusCode::FORBIDDEN,
+        "No usable key card",
+        "Your key card is blocked or used up, so nyckel cannot ask you for a code.".into(),
+        Some(support_hint(s)),
+        false,
+    )
+}
+
+/// A new card that has arrived but is not yet in use, unless the key
+/// shown is already from it.
+fn pending_card(credentials: &[CredentialRow], shown: &Challenge) -> Option<String> {
+    credentials
+        .iter()
+        .find(|c| c.kind == CredentialKind::KeyCard && c.status == CredentialStatus::Pending)
+        .and_then(|c| c.label.clone())
+        .filter(|p| *p != shown.card_id)
+}
+
+/// The page that asks for the code of the key shown.
+fn key_card_page(
+    s: &AppState,
+    csrf: &str,
+    c: &Challenge,
+    pending_card: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let next = error.as_ref().map(|_| key_card_hint(s));
+    render(
+        status,
+        &pages::KeyCard {
+            support_phone: s.phone(),
+            csrf,
+            key_number: c.key_number.to_string(),
+            card_id: c.card_id.clone(),
+            pending_card,
+            error,
+            next,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -375,7 +424,8 @@ pub(crate) async fn identify(
     Form(f): Form<IdentifyForm>,
 ) -> Response {
     async {
-        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let mut tx = s.nyckel.store.conn().await?;
+        let mut flow = load_for_post_in(&s, &mut tx, &jar, &f.csrf).await?;
         if !matches!(flow.step, Step::Identify | Step::Password { .. }) {
             return Ok(to_login());
         }
@@ -397,7 +447,7 @@ pub(crate) async fn identify(
                 ));
             }
         };
-        let identity = s.nyckel.resolve_login_name(&name).await?;
+        let identity = s.nyckel.resolve_login_name_in(&mut tx, &name).await?;
         let shown = match &name {
             LoginName::UserId(u) => u.to_string(),
             LoginName::Cpr(c) => c.masked(),
@@ -407,8 +457,10 @@ pub(crate) async fn identify(
             identity_id: identity.map(|i| i.id),
             login_name: shown,
         };
-        save(&s, &flow).await?;
-        Ok::<_, WebError>(Redirect::to("/login").into_response())
+        save_in(&mut tx, &flow).await?;
+        drop(tx);
+        // The next step's page at once (no redirect): it needs no database.
+        render_step(&s, &mut flow, None, StatusCode::OK).await
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))
@@ -427,22 +479,14 @@ pub(crate) async fn password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     async {
-        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        let mut tx = s.nyckel.store.conn().await?;
+        let mut flow = load_for_post_in(&s, &mut tx, &jar, &f.csrf).await?;
         let Step::Password { identity_id, login_name } = flow.step.clone() else { return Ok(to_login()) };
-        let identity = match &identity_id {
-            Some(id) => {
-                let mut tx = s.nyckel.store.read().await?;
-                let i = tx.find_identity(id).await?;
-                tx.commit().await?;
-                i
-            }
-            None => None,
-        };
-        let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned());
-        let trust = match &identity {
-            Some(i) if s.nyckel.is_trusted_device(device.as_deref(), &i.id).await? => Trust::TrustedDevice,
-            _ => Trust::Untrusted,
-        };
+        let device = jar.get(DEVICE_COOKIE).map(|c| c.value());
+        let context = s.nyckel.password_context(&mut tx, identity_id.as_deref(), device).await?;
+        // Not held while hashing: the pool is for requests that are not waiting.
+        drop(tx);
+        let (identity, trust) = (context.identity.as_ref(), context.trust);
         let ip = peer.ip();
         if trust == Trust::Untrusted && s.ip_limiter.check_key(&ip).is_err() {
             return Ok(message(
@@ -456,14 +500,24 @@ pub(crate) async fn password(
         }
         // Very long input is never a password: refuse without hashing it.
         let input = SecretString::new(if f.password.chars().count() > 128 { String::new() } else { f.password });
-        let outcome = s.nyckel.check_password_step(identity.as_ref(), &input, trust, &ip.to_string()).await?;
+        let outcome = s.nyckel.verify_password_step(identity, &context.credentials, &input, trust, &ip.to_string()).await?;
         match outcome {
-            PasswordStep::Password(identity) => {
-                flow.step = if nyckel_core::terms::must_accept(identity.terms_version) {
-                    Step::Terms { identity_id: identity.id, reported: false }
-                } else {
-                    Step::KeyCard { identity_id: identity.id, challenge: None, prefer_new: false }
+            PasswordStep::Password(identity) if !nyckel_core::terms::must_accept(identity.terms_version) => {
+                // Straight on to the key card: show a key and its page now.
+                let mut tx = s.nyckel.store.conn().await?;
+                let challenge = s.nyckel.start_key_challenge_in(&mut tx, &identity, &context.credentials, false).await?;
+                let Some(challenge) = challenge else {
+                    tx.delete_flow(&flow.id_hash).await?;
+                    return Ok(no_usable_card(&s));
                 };
+                flow.step = Step::KeyCard { identity_id: identity.id.clone(), challenge: Some(challenge.clone()), prefer_new: false };
+                save_in(&mut tx, &flow).await?;
+                drop(tx);
+                let pending_card = pending_card(&context.credentials, &challenge);
+                return Ok(key_card_page(&s, &flow.csrf, &challenge, pending_card, None, StatusCode::OK));
+            }
+            PasswordStep::Password(identity) => {
+                flow.step = Step::Terms { identity_id: identity.id, reported: false };
             }
             PasswordStep::ActivationCode(identity) => {
                 flow.step = Step::ChoosePassword { identity_id: identity.id, login_name };
@@ -675,43 +729,48 @@ pub(crate) async fn keycard(
     Form(f): Form<KeyCardForm>,
 ) -> Response {
     async {
-        let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
+        // One write transaction: the code, the card's counters, the session,
+        // the audit entry and the end of the flow commit together.
+        let mut tx = s.nyckel.store.write().await?;
+        let mut flow = load_for_post_in(&s, &mut tx, &jar, &f.csrf).await?;
         let Step::KeyCard { identity_id, challenge: Some(challenge), prefer_new } = flow.step.clone() else { return Ok(to_login()) };
-        let mut tx = s.nyckel.store.read().await?;
         let identity = tx.find_identity(&identity_id).await?.ok_or(WebError::FlowExpired)?;
-        tx.commit().await?;
         if !identity.status.may_log_in() {
-            finish(&s, &flow).await?;
+            tx.delete_flow(&flow.id_hash).await?;
+            tx.commit().await?;
             return Ok(message(&s, StatusCode::FORBIDDEN, "Your nyckel is blocked", "Your nyckel has been blocked, so you cannot log in with it.".into(), Some(support_hint(&s)), false));
         }
         let ip = peer.ip().to_string();
         let code: String = f.code.chars().take(16).collect();
-        let (step, auth) = s.nyckel.check_key_code(&identity, &challenge, &code, &[AuthMethod::Password], &ip).await?;
+        let (step, auth) = s.nyckel.check_key_code_in(&mut tx, &identity, &challenge, &code, &[AuthMethod::Password], &ip).await?;
         match (step, auth) {
             (KeyCardStep::Accepted, Some(auth)) => {
                 let session = random_token();
                 let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 64).unwrap_or_else(random_token);
                 let methods = auth.methods().to_vec();
                 let auth_time = s.nyckel.now() / 1000;
-                s.nyckel.complete_login(auth, &session, &device, &ip).await?;
+                s.nyckel.complete_login_in(&mut tx, &identity, auth, &session, &device, &ip).await?;
                 let jar = jar
                     .add(cookie(&s, SESSION_COOKIE, session.clone(), s.nyckel.config.session_ttl_secs))
                     .add(cookie(&s, DEVICE_COOKIE, device, 400 * 86_400));
                 match flow.authz.clone() {
                     // The login served a provider: go on with its request.
                     Some(req) => {
+                        tx.commit().await?;
                         let sid = Some(session_id(&session));
                         let next = super::oidc::continue_authorization(&s, jar, Some(flow), req, &identity_id, auth_time, methods, sid, &ip).await?;
                         Ok(next)
                     }
                     None => {
-                        finish(&s, &flow).await?;
+                        tx.delete_flow(&flow.id_hash).await?;
+                        tx.commit().await?;
                         Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to("/my")).into_response())
                     }
                 }
             }
             (KeyCardStep::Blocked, _) => {
-                finish(&s, &flow).await?;
+                tx.delete_flow(&flow.id_hash).await?;
+                tx.commit().await?;
                 Ok(message(
                     &s,
                     StatusCode::FORBIDDEN,
@@ -726,6 +785,7 @@ pub(crate) async fn keycard(
                     "Wrong code for key {}. That key cannot be used again: enter the code for the new key number shown.",
                     challenge.key_number
                 );
+                tx.commit().await?;
                 flow.step = Step::KeyCard { identity_id, challenge: None, prefer_new };
                 render_step(&s, &mut flow, Some(error), StatusCode::UNAUTHORIZED).await
             }
