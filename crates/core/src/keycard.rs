@@ -15,7 +15,6 @@ use std::fmt::{self, Write as _};
 use hmac::digest::Key;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::RngExt;
-use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -203,13 +202,6 @@ pub fn verify_code(
         return false;
     }
     ct_eq(&code_hash(pepper, card_id, key, code), stored)
-}
-
-/// A key to ask for, uniformly at random among the unused ones (NemID did not
-/// ask in card order, so a stolen photo of part of a card is worth less).
-/// `None` when the card is used up.
-pub fn choose_key<R: rand::Rng + ?Sized>(unused: &[KeyNumber], rng: &mut R) -> Option<KeyNumber> {
-    unused.choose(rng).copied()
 }
 
 /// Whether to order a new card now: `remaining` unused keys are at or below
@@ -568,34 +560,6 @@ mod tests {
             let got = hex::encode(code_hash(pepper, "KC0123456789", k, "123456"));
             assert_eq!(got, want, "{name}");
         }
-    }
-
-    #[test]
-    fn choose_key_table() {
-        let mut rng = StdRng::seed_from_u64(1);
-        assert_eq!(choose_key(&[], &mut rng), None, "fail_none_left");
-        assert_eq!(
-            choose_key(&[key("0815")], &mut rng),
-            Some(key("0815")),
-            "ok_one_left"
-        );
-        let unused = [key("0001"), key("0500"), key("9999")];
-        for _ in 0..100 {
-            let k = choose_key(&unused, &mut rng).unwrap();
-            assert!(unused.contains(&k), "ok_from_unused");
-        }
-    }
-
-    #[test]
-    fn ok_choose_key_reaches_every_key() {
-        let mut rng = StdRng::seed_from_u64(2);
-        let card = card();
-        let unused: Vec<_> = card.keys.iter().map(|(k, _)| *k).collect();
-        let mut seen = BTreeSet::new();
-        for _ in 0..5_000 {
-            seen.insert(choose_key(&unused, &mut rng).unwrap());
-        }
-        assert_eq!(seen.len(), unused.len());
     }
 
     #[test]

@@ -196,11 +196,6 @@ pub struct Challenge {
     pub credential_id: String,
     pub card_id: String,
     pub key_number: KeyNumber,
-    /// Unused keys left on the card once this one was shown (for the
-    /// re-order check, without counting them again). `None` in flows
-    /// stored before this field existed.
-    #[serde(default)]
-    pub keys_left: Option<usize>,
 }
 
 /// Proof that a holder passed both factors: only [`Nyckel::check_key_code`]
@@ -578,11 +573,10 @@ impl Nyckel {
         let Some(identity) = tx.find_identity(id).await? else {
             return Ok(PasswordContext::default());
         };
-        let trusted = match device_cookie {
-            Some(c) => tx.is_trusted_device(&cookie_hash(c), &identity.id).await?,
-            None => false,
-        };
-        let credentials = tx.find_all_live_credentials(&identity.id).await?;
+        let device = device_cookie.map(cookie_hash);
+        let (credentials, trusted) = tx
+            .find_login_credentials(&identity.id, device.as_deref())
+            .await?;
         Ok(PasswordContext {
             identity: Some(identity),
             trust: if trusted {
@@ -949,23 +943,18 @@ impl Nyckel {
             .collect();
         usable.sort_by_key(|c| (c.status == CredentialStatus::Active) == prefer_new);
         for card in usable {
-            let unused: Vec<KeyNumber> = tx
-                .find_unused_keys(&card.id)
+            // One of the card's unused keys, picked by the database at random.
+            let Some(key) = tx
+                .consume_random_key(&card.id, now)
                 .await?
-                .into_iter()
-                .filter_map(KeyNumber::new)
-                .collect();
-            let Some(key) = keycard::choose_key(&unused, &mut rand::rng()) else {
+                .and_then(KeyNumber::new)
+            else {
                 continue;
             };
-            if tx.consume_key(&card.id, key.get(), now).await?.is_none() {
-                continue;
-            }
             return Ok(Some(Challenge {
                 credential_id: card.id.clone(),
                 card_id: card.label.clone().unwrap_or_default(),
                 key_number: key,
-                keys_left: Some(unused.len() - 1),
             }));
         }
         Ok(None)
@@ -1011,16 +1000,13 @@ impl Nyckel {
         ip: &str,
     ) -> Result<(KeyCardStep, Option<Authenticated>)> {
         let now = self.now();
-        let card = tx
-            .find_credential(&challenge.credential_id)
+        let (card, stored, remaining) = tx
+            .find_card_key(&challenge.credential_id, challenge.key_number.get())
             .await?
             .ok_or(StoreError::NotFound)?;
         if card.identity_id != identity.id || !card.status.is_usable() {
             return Ok((KeyCardStep::Blocked, None));
         }
-        let stored = tx
-            .find_key_hash(&card.id, challenge.key_number.get())
-            .await?;
         let ok = stored.is_some_and(|h| {
             keycard::verify_code(
                 self.secret.bytes(),
@@ -1066,12 +1052,7 @@ impl Nyckel {
             tx.update_credential_status(&card.id, CredentialStatus::Active, None, now)
                 .await?;
         }
-        // Order a new card when few keys are left (R-CRED-2). Keys are used
-        // only when shown, so the count taken then is still right.
-        let remaining = match challenge.keys_left {
-            Some(n) => n,
-            None => tx.find_unused_keys(&card.id).await?.len(),
-        };
+        // Order a new card when few keys are left (R-CRED-2).
         let threshold = usize::try_from(identity.key_card_threshold)
             .unwrap_or(self.config.key_card_reorder_threshold);
         if keycard::needs_new_card(remaining, threshold, false) {

@@ -65,10 +65,7 @@ impl Tx {
         .bind(hash.to_vec())
         .execute(self.conn())
         .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(hash.to_vec())
-            .execute(self.conn())
-            .await?;
+        // The trigger `audit_log_head` (migration 0003) moves the head's hash.
         Ok(seq)
     }
 

@@ -145,6 +145,34 @@ impl Tx {
         rows.iter().map(credential_from_row).collect()
     }
 
+    /// [`Tx::find_all_live_credentials`], and whether the device (the hash
+    /// of its cookie) has logged in to the identity before, in one
+    /// statement. With no live credentials the device counts as unknown.
+    pub async fn find_login_credentials(
+        &mut self,
+        identity_id: &str,
+        device_hash: Option<&str>,
+    ) -> Result<(Vec<CredentialRow>, bool)> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS}, (SELECT COUNT(*) FROM trusted_devices t WHERE t.device_hash = $1 AND t.identity_id = credentials.identity_id) AS trusted FROM credentials WHERE identity_id = $2 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(device_hash.unwrap_or(""))
+            .bind(identity_id)
+            .fetch_all(self.conn())
+            .await?;
+        let mut trusted = false;
+        let credentials = rows
+            .iter()
+            .map(|r| {
+                let t: i64 = r.try_get("trusted")?;
+                trusted |= t > 0 && device_hash.is_some();
+                credential_from_row(r)
+            })
+            .collect::<Result<_>>()?;
+        Ok((credentials, trusted))
+    }
+
     pub async fn update_credential_status(
         &mut self,
         id: &str,
@@ -306,6 +334,57 @@ impl Tx {
         .fetch_optional(self.conn())
         .await?;
         Ok(row.map(|r| r.try_get("code_hash")).transpose()?)
+    }
+
+    /// Consumes one unused key of the card, chosen uniformly at random, and
+    /// returns its number: one statement, with no list of keys fetched.
+    /// (NemID did not ask in card order, so a stolen photo of part of a card
+    /// is worth less.) `None` when the card is used up.
+    pub async fn consume_random_key(
+        &mut self,
+        credential_id: &str,
+        now: i64,
+    ) -> Result<Option<u16>> {
+        let row = sqlx::query(
+            "UPDATE key_card_keys SET used_at = $1 WHERE credential_id = $2 AND used_at IS NULL AND key_number = (SELECT key_number FROM key_card_keys WHERE credential_id = $3 AND used_at IS NULL ORDER BY random() LIMIT 1) RETURNING key_number",
+        )
+        .bind(now)
+        .bind(credential_id)
+        .bind(credential_id)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            let n: i64 = r.try_get("key_number")?;
+            u16::try_from(n).map_err(|_| crate::corrupt("bad key number"))
+        })
+        .transpose()
+    }
+
+    /// A key-card credential with the code hash of one of its keys and the
+    /// number of keys still unused: what checking a code needs, in one
+    /// statement. `None` if the credential does not exist.
+    pub async fn find_card_key(
+        &mut self,
+        credential_id: &str,
+        key_number: u16,
+    ) -> Result<Option<(CredentialRow, Option<Vec<u8>>, usize)>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS}, (SELECT k.code_hash FROM key_card_keys k WHERE k.credential_id = credentials.id AND k.key_number = $1) AS code_hash, (SELECT COUNT(*) FROM key_card_keys u WHERE u.credential_id = credentials.id AND u.used_at IS NULL) AS keys_left FROM credentials WHERE id = $2"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(i64::from(key_number))
+            .bind(credential_id)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|r| {
+            let left: i64 = r.try_get("keys_left")?;
+            Ok((
+                credential_from_row(&r)?,
+                r.try_get("code_hash")?,
+                usize::try_from(left).unwrap_or(0),
+            ))
+        })
+        .transpose()
     }
 
     /// The code hash of a key already consumed by showing it.

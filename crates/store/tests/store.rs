@@ -169,6 +169,29 @@ async fn key_is_consumed_once() {
         );
         assert_eq!(tx.consume_key(&card, 7, 12).await.unwrap(), None);
         assert_eq!(tx.find_unused_keys(&card).await.unwrap().len(), 147);
+        // The card with its key's hash and the keys left, in one read.
+        let (row, hash, left) = tx.find_card_key(&card, 7).await.unwrap().unwrap();
+        assert_eq!(row.id, card);
+        assert_eq!(hash, Some(vec![7u8; 32]));
+        assert_eq!(left, 147);
+        let (_, hash, _) = tx.find_card_key(&card, 149).await.unwrap().unwrap();
+        assert_eq!(hash, None, "no such key on the card");
+        assert!(tx.find_card_key("no-such-card", 7).await.unwrap().is_none());
+        // Random keys: each unused key once, in no fixed order, then none.
+        let mut drawn = Vec::new();
+        while let Some(k) = tx.consume_random_key(&card, 20).await.unwrap() {
+            assert_ne!(k, 7, "a used key is never drawn again");
+            drawn.push(k);
+        }
+        assert_eq!(drawn.len(), 147);
+        let mut sorted = drawn.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 147, "every key drawn once");
+        assert_ne!(drawn, sorted, "not in card order");
+        assert_ne!(drawn.iter().rev().copied().collect::<Vec<_>>(), sorted);
+        let (_, _, left) = tx.find_card_key(&card, 7).await.unwrap().unwrap();
+        assert_eq!(left, 0);
         let live = tx
             .find_live_credentials(&identity_id, CredentialKind::KeyCard)
             .await
