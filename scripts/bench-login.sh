@@ -185,34 +185,43 @@ CPU_HASH=$(echo "$C1 $C2" | awk '{printf "%.1f", ($1 + $2) / 2}')
 printf 'Argon2id bound (m=19456 t=2 p=1, %s threads): %.1f and %.1f hashes/s (mean %s); %.1f and %.1f CPU-ms per hash (mean %s)\n' \
     "$THREADS" "$B1" "$B2" "$BOUND" "$C1" "$C2" "$CPU_HASH"
 echo
-echo "| concurrency | logins/s | logins/s ÷ hashes/s | p50 ms | p95 ms | p99 ms | server CPU-ms/login | database CPU-ms/login | CPU per login ÷ CPU per hash | errors |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| concurrency | logins/s | logins/s ÷ hashes/s | p50 ms | p95 ms | p99 ms | server CPU-ms/login | of it Argon2id workers | database CPU-ms/login | CPU per login ÷ CPU per hash | server CPU ÷ its Argon2id workers' | errors |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for C in $LEVELS; do
     jq -r --arg bound "$BOUND" --arg cpu "$CPU_HASH" '
         def f1: if . == null then "-" else (. * 10 | round / 10 | tostring) end;
         ((.server_cpu_ms_per_login // null) as $s | (.db_cpu_ms_per_login // 0) as $d |
+         (.server_hash_cpu_ms_per_login // null) as $h |
         [ (.concurrency | tostring),
           (.logins_per_sec | f1),
           ((.logins_per_sec / ($bound | tonumber) * 100 | round | tostring) + " %"),
           (.latency_ms.p50 | f1), (.latency_ms.p95 | f1), (.latency_ms.p99 | f1),
           ($s | f1),
+          ($h | f1),
           (.db_cpu_ms_per_login | f1),
           (if $s == null then "-"
            else ((($s + $d) / ($cpu | tonumber) * 100 | round | tostring) + " %") end),
+          (if $s == null or $h == null then "-"
+           else ((($s + $d) / $h * 100 | round | tostring) + " %") end),
           (.error_count | tostring)
         ] | "| " + join(" | ") + " |")' "$WORK/login-$C.json"
 done
 if (( PAIRS > 0 )); then
     echo
-    echo "pairs (concurrency $PAIR_C): logins/s ÷ hashes/s and (server + database) CPU per login ÷ CPU per hash, median of $PAIRS"
+    echo "pairs (concurrency $PAIR_C): logins/s ÷ hashes/s, (server + database) CPU per login ÷ CPU per hash of the bound, and ÷ the server's own Argon2id workers' CPU per login; medians of $PAIRS"
     for i in $(seq "$PAIRS"); do
         jq -rn --slurpfile a "$WORK/pair-$i-argon2.json" --slurpfile l "$WORK/pair-$i-login.json" \
-            '[$l[0].logins_per_sec / $a[0].hashes_per_sec,
-              (($l[0].server_cpu_ms_per_login // 0) + ($l[0].db_cpu_ms_per_login // 0)) / $a[0].cpu_ms_per_hash]
+            '(($l[0].server_cpu_ms_per_login // 0) + ($l[0].db_cpu_ms_per_login // 0)) as $c |
+             [$l[0].logins_per_sec / $a[0].hashes_per_sec,
+              $c / $a[0].cpu_ms_per_hash,
+              (if ($l[0].server_hash_cpu_ms_per_login // 0) > 0
+               then $c / $l[0].server_hash_cpu_ms_per_login else 0 end)]
              | map(. * 100 | round) | @tsv'
     done | sort -n -k2 | awk -v n="$PAIRS" '
-        { t[NR] = $1; c[NR] = $2; print "  pair: " $1 " % of the bound, CPU " $2 " % of a hash" }
-        END { asort(t); m = int((n + 1) / 2); print "  median: " t[m] " % of the bound, CPU " c[m] " % of a hash" }'
+        { t[NR] = $1; c[NR] = $2; w[NR] = $3
+          print "  pair: " $1 " % of the bound, CPU " $2 " % of a hash, " $3 " % of its own hashes" }
+        END { asort(t); asort(w); m = int((n + 1) / 2)
+              print "  median: " t[m] " % of the bound, CPU " c[m] " % of a hash, " w[m] " % of its own hashes" }'
 fi
 echo
 echo "server RSS: idle $IDLE_RSS KiB, after load $LOADED_RSS KiB (peak $PEAK_RSS KiB), 10 s later $SETTLED_RSS KiB"

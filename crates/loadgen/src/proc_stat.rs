@@ -19,6 +19,21 @@ pub fn cpu_time(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 1000 / USER_HZ))
 }
 
+/// User + system CPU time of the threads of `pid` whose name starts with
+/// `prefix` (e.g. the server's `nyckel-argon2-` workers), if readable.
+pub fn threads_cpu_time(pid: &str, prefix: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let tid = task.ok()?.file_name();
+        let tid = tid.to_str()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).ok();
+        if comm.is_some_and(|c| c.trim_end().starts_with(prefix)) {
+            total += cpu_time(&format!("{pid}/task/{tid}"))?;
+        }
+    }
+    Some(total)
+}
+
 /// A `kB` line of `/proc/PID/status` (`VmRSS`, `VmHWM`), in KiB.
 pub fn status_kib(pid: &str, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -38,5 +53,10 @@ mod tests {
         assert!(cpu_time("self").is_some());
         assert!(status_kib("self", "VmRSS").is_some_and(|k| k > 0));
         assert!(status_kib("self", "NoSuchKey").is_none());
+        assert!(threads_cpu_time("self", "").is_some_and(|t| t >= Duration::ZERO));
+        assert_eq!(
+            threads_cpu_time("self", "no-such-thread-name"),
+            Some(Duration::ZERO)
+        );
     }
 }
