@@ -9,7 +9,7 @@ use nyckel_core::secret::{SecretString, ct_eq};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::crypto::{b64url, keyed_hash, random_bytes};
+use crate::crypto::{b64url, keyed_hash, keyed_hash_with, random_bytes};
 use crate::error::{Error, TokenError};
 use crate::jwt;
 
@@ -117,10 +117,41 @@ pub mod secret {
     /// Whether `presented` is the secret whose stored form is `stored`
     /// (constant-time comparison of the hashes).
     pub fn verify(server_key: &[u8], client_id: &str, stored: &str, presented: &str) -> bool {
-        ct_eq(
-            hash(server_key, client_id, presented).as_bytes(),
-            stored.as_bytes(),
-        )
+        Verifier::new(server_key).verify(client_id, stored, presented)
+    }
+
+    /// The server key prepared once for [`verify`], for a server that
+    /// checks secrets on every token request. Does not print the key.
+    pub struct Verifier(aws_lc_rs::hmac::Key);
+
+    impl fmt::Debug for Verifier {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Verifier")
+        }
+    }
+
+    impl Verifier {
+        pub fn new(server_key: &[u8]) -> Self {
+            Self(aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA256,
+                server_key,
+            ))
+        }
+
+        /// [`verify`] with the prepared key: the same result.
+        pub fn verify(&self, client_id: &str, stored: &str, presented: &str) -> bool {
+            let tag = keyed_hash_with(
+                &self.0,
+                LABEL,
+                &[client_id.as_bytes(), presented.as_bytes()],
+            );
+            let mut hex = [0u8; 64];
+            // Cannot fail: 64 is exactly twice the tag's length.
+            if hex::encode_to_slice(tag, &mut hex).is_err() {
+                return false;
+            }
+            ct_eq(&hex, stored.as_bytes())
+        }
     }
 }
 
@@ -441,6 +472,11 @@ mod tests {
                 secret::verify(k, client, &g.stored, presented),
                 *want,
                 "{name}"
+            );
+            assert_eq!(
+                secret::Verifier::new(k).verify(client, &g.stored, presented),
+                *want,
+                "{name} (prepared key)"
             );
         }
     }

@@ -15,8 +15,13 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 /// HMAC-SHA256 under `key` over a domain label and length-prefixed parts, so
 /// that no two different (label, parts) lists give the same input.
 pub(crate) fn keyed_hash(key: &[u8], label: &str, parts: &[&[u8]]) -> [u8; 32] {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let mut ctx = hmac::Context::with_key(&key);
+    keyed_hash_with(&hmac::Key::new(hmac::HMAC_SHA256, key), label, parts)
+}
+
+/// [`keyed_hash`] with the HMAC key prepared once (`hmac::Key::new` hashes
+/// the padded key; a `Context` copies that state).
+pub(crate) fn keyed_hash_with(key: &hmac::Key, label: &str, parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = hmac::Context::with_key(key);
     ctx.update(&(label.len() as u64).to_be_bytes());
     ctx.update(label.as_bytes());
     for p in parts {

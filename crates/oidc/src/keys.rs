@@ -170,6 +170,9 @@ pub struct SigningKey {
     /// ES256 only: the parsed key pair, so that signing does not parse the
     /// PKCS#8 document again for every token (jsonwebtoken does).
     ecdsa: Option<aws_lc_rs::signature::EcdsaKeyPair>,
+    /// ES256 only: the base64url JWS header for each of [`typ`]'s values,
+    /// made once; the same bytes [`SigningKey::sign`] would make each time.
+    jws_headers: Vec<(&'static str, String)>,
     public: VerifyingKey,
 }
 
@@ -239,14 +242,29 @@ impl SigningKey {
             ),
             SigningAlg::RS256 => None,
         };
-        let key = Self {
+        let mut key = Self {
             pkcs8: Zeroizing::new(der.to_vec()),
             encoding,
             ecdsa,
+            jws_headers: Vec::new(),
             public: VerifyingKey { kid, alg, material },
         };
+        if key.ecdsa.is_some() {
+            key.jws_headers = [typ::JWT, typ::ACCESS_TOKEN]
+                .into_iter()
+                .map(|t| Ok((t, b64url(&serde_json::to_vec(&key.header(t))?))))
+                .collect::<std::result::Result<_, serde_json::Error>>()
+                .map_err(|_| Error::Key("JWS header not serializable"))?;
+        }
         key.self_test()?;
         Ok(key)
+    }
+
+    fn header(&self, typ: &str) -> Header {
+        let mut header = Header::new(self.public.alg.jwt_alg());
+        header.kid = Some(self.public.kid.clone());
+        header.typ = Some(typ.to_owned());
+        header
     }
 
     /// Signs and verifies a fixed message, so that a key whose private and
@@ -288,25 +306,34 @@ impl SigningKey {
     }
 
     fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String> {
-        let mut header = Header::new(self.public.alg.jwt_alg());
-        header.kid = Some(self.public.kid.clone());
-        header.typ = Some(typ.to_owned());
         let Some(pair) = &self.ecdsa else {
-            return jsonwebtoken::encode(&header, claims, &self.encoding)
+            return jsonwebtoken::encode(&self.header(typ), claims, &self.encoding)
                 .map_err(|e| Error::Signing(e.to_string()));
         };
         // ES256 (RFC 7515 §A.3): the JWS signing input, signed with the
         // cached key pair; the fixed-length r‖s form is JWS's format.
-        let header = serde_json::to_vec(&header).map_err(|e| Error::Signing(e.to_string()))?;
         let payload = serde_json::to_vec(claims).map_err(|e| Error::Signing(e.to_string()))?;
-        let mut jws = crate::crypto::b64url(&header);
+        let made;
+        let header = match self.jws_headers.iter().find(|(t, _)| *t == typ) {
+            Some((_, h)) => h.as_str(),
+            None => {
+                made = b64url(
+                    &serde_json::to_vec(&self.header(typ))
+                        .map_err(|e| Error::Signing(e.to_string()))?,
+                );
+                made.as_str()
+            }
+        };
+        // Header, payload and the 64-byte signature, base64url, two dots.
+        let mut jws = String::with_capacity(header.len() + payload.len().div_ceil(3) * 4 + 88);
+        jws.push_str(header);
         jws.push('.');
-        jws.push_str(&crate::crypto::b64url(&payload));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
         let sig = pair
             .sign(&aws_lc_rs::rand::SystemRandom::new(), jws.as_bytes())
             .map_err(|_| Error::Signing("ES256 signing failed".into()))?;
         jws.push('.');
-        jws.push_str(&crate::crypto::b64url(sig.as_ref()));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(sig.as_ref(), &mut jws);
         Ok(jws)
     }
 }

@@ -4,8 +4,8 @@
 //! database, timed part by part:
 //!
 //! 1. `presented_client`: the Authorization header and form → credentials;
-//! 2. `authenticate_client`: the client from the 5-s cache (a clone of the
-//!    row) and the keyed hash of the secret;
+//! 2. `authenticate_client`: the client from the 5-s cache (the shared
+//!    row) and the keyed hash of the secret (the server key prepared once);
 //! 3. `parse_token_request` + `Nyckel::token`: the key set from its cache,
 //!    the claims, the ES256 JWT;
 //! 4. the response body as JSON bytes.

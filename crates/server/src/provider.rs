@@ -19,7 +19,7 @@ use nyckel_oidc::tokens::{
 use nyckel_store::{ClientRow, NewToken, Redeemed, SigningKeyRow, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::RwLock;
+use tokio::sync::Mutex;
 
 use crate::service::{Nyckel, Result, ServiceError};
 
@@ -39,9 +39,15 @@ pub const SCOPES: [&str; 3] = ["openid", "profile", "ssn"];
 /// clients, so that the token endpoint's hot path need not read the database.
 #[derive(Default)]
 pub struct KeyCache {
-    inner: RwLock<Option<(Arc<KeySet>, i64)>>,
+    /// The key set and when it was loaded. A std lock: it is only held to
+    /// copy the `Arc` (a tokio `RwLock` takes a mutex on every release).
+    inner: std::sync::RwLock<Option<(Arc<KeySet>, i64)>>,
+    /// One reload at a time.
+    reload: Mutex<()>,
     clients: std::sync::RwLock<std::collections::HashMap<String, (Arc<ClientRow>, i64)>>,
     issuer: std::sync::OnceLock<Issuer>,
+    /// The server key prepared for checking client secrets.
+    secret_verifier: std::sync::OnceLock<client::secret::Verifier>,
 }
 
 /// Seconds a client read from the database is reused: disabling or deleting
@@ -70,9 +76,36 @@ impl Grant {
     }
 }
 
-/// A client that proved who it is.
+/// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl TokenResponse {
+    fn bearer(access_token: String, scope: Option<String>) -> Self {
+        Self {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TTL,
+            scope,
+            refresh_token: None,
+            id_token: None,
+        }
+    }
+}
+
+/// A client that proved who it is (the cached row, shared).
 #[derive(Debug, Clone)]
-pub struct AuthenticatedClient(pub ClientRow);
+pub struct AuthenticatedClient(pub Arc<ClientRow>);
 
 fn oauth(code: ErrorCode, d: &str) -> OAuthError {
     OAuthError::new(code, d)
@@ -85,25 +118,40 @@ fn internal<E: std::fmt::Display>(e: E) -> ServiceError {
 impl Nyckel {
     /// The issuer, from `public_url`: parsed once, it is on every token's path.
     pub fn issuer(&self) -> Result<Issuer> {
+        self.issuer_ref().cloned()
+    }
+
+    /// [`Nyckel::issuer`] without the copy.
+    pub fn issuer_ref(&self) -> Result<&Issuer> {
         if let Some(issuer) = self.key_cache().issuer.get() {
-            return Ok(issuer.clone());
+            return Ok(issuer);
         }
         let issuer = Issuer::parse(&self.config.public_url).map_err(internal)?;
-        Ok(self.key_cache().issuer.get_or_init(|| issuer).clone())
+        Ok(self.key_cache().issuer.get_or_init(|| issuer))
     }
 
     /// The current key set; creates the first ES256 and RS256 keys if none exist.
     pub async fn keys(&self) -> Result<Arc<KeySet>> {
         let now = self.now() / 1000;
-        if let Some((set, loaded)) = self.key_cache().inner.read().await.as_ref()
-            && now - loaded < KEY_RELOAD_SECS
-        {
-            return Ok(set.clone());
+        if let Some(set) = self.fresh_keys(now) {
+            return Ok(set);
         }
-        let mut slot = self.key_cache().inner.write().await;
+        let _one = self.key_cache().reload.lock().await;
+        // Another task may have reloaded them while this one waited.
+        if let Some(set) = self.fresh_keys(now) {
+            return Ok(set);
+        }
         let set = Arc::new(self.load_keys(true).await?);
-        *slot = Some((set.clone(), now));
+        if let Ok(mut slot) = self.key_cache().inner.write() {
+            *slot = Some((set.clone(), now));
+        }
         Ok(set)
+    }
+
+    fn fresh_keys(&self, now: i64) -> Option<Arc<KeySet>> {
+        let slot = self.key_cache().inner.read().ok()?;
+        let (set, loaded) = slot.as_ref()?;
+        (now - loaded < KEY_RELOAD_SECS).then(|| set.clone())
     }
 
     async fn load_keys(&self, create: bool) -> Result<KeySet> {
@@ -183,7 +231,11 @@ impl Nyckel {
         )
         .await?;
         tx.commit().await?;
-        *self.key_cache().inner.write().await = None;
+        // After any reload in progress, which may have read the old keys.
+        let _one = self.key_cache().reload.lock().await;
+        if let Ok(mut slot) = self.key_cache().inner.write() {
+            *slot = None;
+        }
         Ok(kids)
     }
 
@@ -368,20 +420,19 @@ impl Nyckel {
         let Some(c) = self.cached_active_client(presented.client_id()).await? else {
             return bad();
         };
-        let c = (*c).clone();
         if c.auth_method != presented.method().as_str() {
             return bad();
         }
         match presented {
             PresentedClient::Secret { secret, .. } => {
-                let ok = c.secret_hash.as_deref().is_some_and(|stored| {
-                    client::secret::verify(
-                        self.secret().bytes(),
-                        &c.client_id,
-                        stored,
-                        secret.expose(),
-                    )
-                });
+                let verifier = self
+                    .key_cache()
+                    .secret_verifier
+                    .get_or_init(|| client::secret::Verifier::new(self.secret().bytes()));
+                let ok = c
+                    .secret_hash
+                    .as_deref()
+                    .is_some_and(|stored| verifier.verify(&c.client_id, stored, secret.expose()));
                 if !ok {
                     return bad();
                 }
@@ -549,7 +600,7 @@ impl Nyckel {
         &self,
         client: &AuthenticatedClient,
         request: TokenRequest,
-    ) -> Result<Result<Value, OAuthError>> {
+    ) -> Result<Result<TokenResponse, OAuthError>> {
         let c = &client.0;
         let allowed = |g: &str| c.grant_types.iter().any(|x| x == g);
         let now = self.now();
@@ -573,7 +624,7 @@ impl Nyckel {
                         "person scopes need a person",
                     )));
                 }
-                let issuer = self.issuer()?;
+                let issuer = self.issuer_ref()?;
                 let claims = AccessTokenClaims::for_client(
                     issuer.as_str(),
                     issuer.as_str(),
@@ -586,12 +637,8 @@ impl Nyckel {
                 let at = keys
                     .sign(SigningAlg::ES256, &claims, keys::typ::ACCESS_TOKEN)
                     .map_err(internal)?;
-                let mut body =
-                    json!({ "access_token": at, "token_type": "Bearer", "expires_in": ACCESS_TTL });
-                if !scope.is_empty() {
-                    body["scope"] = json!(scope);
-                }
-                Ok(Ok(body))
+                let scope = (!scope.is_empty()).then_some(scope);
+                Ok(Ok(TokenResponse::bearer(at, scope)))
             }
             TokenRequest::AuthorizationCode {
                 code,
@@ -753,7 +800,7 @@ impl Nyckel {
         family: &str,
         code_hash: Option<&str>,
         with_id_token: bool,
-    ) -> Result<Result<Value, OAuthError>> {
+    ) -> Result<Result<TokenResponse, OAuthError>> {
         let now_ms = self.now();
         let now = now_ms / 1000;
         let issuer = self.issuer()?;
@@ -796,7 +843,7 @@ impl Nyckel {
             now_ms,
         )
         .await?;
-        let mut body = json!({ "access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL, "scope": scope });
+        let mut body = TokenResponse::bearer(access, Some(scope));
         if c.grant_types.iter().any(|g| g == "refresh_token") {
             let refresh = tokens::random_token(&mut rand::rng());
             let mut g = grant.clone();
@@ -818,7 +865,7 @@ impl Nyckel {
                 now_ms,
             )
             .await?;
-            body["refresh_token"] = json!(refresh);
+            body.refresh_token = Some(refresh);
         }
         if with_id_token {
             let mut id = IdTokenClaims::new(
@@ -838,8 +885,8 @@ impl Nyckel {
             } else {
                 SigningAlg::ES256
             };
-            id.at_hash = Some(tokens::at_hash(&access, alg));
-            body["id_token"] = json!(keys.sign(alg, &id, keys::typ::JWT).map_err(internal)?);
+            id.at_hash = Some(tokens::at_hash(&body.access_token, alg));
+            body.id_token = Some(keys.sign(alg, &id, keys::typ::JWT).map_err(internal)?);
         }
         Ok(Ok(body))
     }

@@ -714,3 +714,54 @@ async fn alias_login_and_rules() {
         assert!(p.key_number().is_some(), "{}", p.body);
     }
 }
+
+/// Every response carries the security headers: pages, the provider's JSON
+/// endpoints, unknown paths, and the layers' own refusals (body too large).
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let s = TestServer::start(Arc::new(nyckel_testkit::TestDb::sqlite()), test_config()).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cases = [
+        ("page", http.get(format!("{}/login", s.url)), 200),
+        ("help", http.get(format!("{}/help", s.url)), 200),
+        (
+            "not found",
+            http.get(format!("{}/no-such-page", s.url)),
+            404,
+        ),
+        (
+            "token without a client",
+            http.post(format!("{}/token", s.url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials"),
+            401,
+        ),
+        (
+            "body too large",
+            http.post(format!("{}/login/identify", s.url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("x".repeat(100 * 1024)),
+            413,
+        ),
+    ];
+    for (name, request, status) in cases {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{name}");
+        let h = r.headers();
+        let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(
+            get("content-security-policy").starts_with("default-src 'none'"),
+            "{name}: CSP"
+        );
+        assert!(
+            get("content-security-policy").contains("frame-ancestors 'none'"),
+            "{name}: CSP frames"
+        );
+        assert_eq!(get("x-frame-options"), "DENY", "{name}");
+        assert_eq!(get("x-content-type-options"), "nosniff", "{name}");
+        assert_eq!(get("referrer-policy"), "no-referrer", "{name}");
+    }
+}

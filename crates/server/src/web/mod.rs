@@ -35,8 +35,20 @@ pub struct DemoInfo {
     pub key_card: Vec<(String, String)>,
 }
 
+/// The handlers' state: one `Arc`, because axum clones the state for every
+/// request (twice), and `Nyckel` is several `Arc`s whose counts the
+/// cores would otherwise fight over.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+pub(crate) struct AppStateInner {
     pub nyckel: Nyckel,
     pub demo: Option<Arc<DemoInfo>>,
     /// Login attempts per client address. In-process: N servers allow N×
@@ -44,7 +56,7 @@ pub(crate) struct AppState {
     pub ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
-impl AppState {
+impl AppStateInner {
     pub fn phone(&self) -> &str {
         &self.nyckel.config.support.phone
     }
@@ -118,11 +130,11 @@ async fn shutdown_signal() {
 pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
     let per_minute =
         NonZeroU32::new(nyckel.config.ip_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-    let state = AppState {
+    let state = AppState(Arc::new(AppStateInner {
         nyckel,
         demo: demo.map(Arc::new),
         ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
-    };
+    }));
     let pages = Router::new()
         .route("/", get(index))
         .route("/help", get(help))
@@ -175,24 +187,41 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(not_found)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            std::time::Duration::from_secs(30),
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            // No `form-action`: browsers apply it to the redirect that follows
-            // a form post, and the end of a login redirects to the provider.
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // One layer, so one boxed service per route: every `Router::layer`
+        // call wraps each route in another boxed service, cloned and called
+        // for every request. Outermost first.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(tower::util::MapResponseLayer::new(security_headers))
+                .layer(tower_http::trace::TraceLayer::new_for_http())
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    std::time::Duration::from_secs(30),
+                ))
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024)),
+        )
         .with_state(state)
+}
+
+// No `form-action`: browsers apply it to the redirect that follows a form
+// post, and the end of a login redirects to the provider.
+static CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+);
+static DENY: HeaderValue = HeaderValue::from_static("DENY");
+static NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+static NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
+
+/// The headers every response carries, error responses of the layers
+/// (timeout, body limit) included; they replace any the handler set.
+fn security_headers<B>(mut r: axum::http::Response<B>) -> axum::http::Response<B> {
+    let h = r.headers_mut();
+    h.reserve(4);
+    h.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
+    h.insert(header::X_FRAME_OPTIONS, DENY.clone());
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
+    h.insert(header::REFERRER_POLICY, NO_REFERRER.clone());
+    r
 }
 
 async fn style() -> impl IntoResponse {

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, FromRequest, Query, RawForm, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -16,7 +16,7 @@ use nyckel_oidc::grant;
 use nyckel_oidc::request::{self, AuthorizationRequest, Origin};
 use nyckel_store::ClientRow;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::login::{Flow, Step, finish, save, start_with};
 use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
@@ -28,18 +28,31 @@ type Params = Vec<(String, String)>;
 /// The highest level a nyckel login can reach today (password + key card).
 const REACHABLE: Loa = Loa::Substantial;
 
-fn json_response(status: StatusCode, body: Value) -> Response {
-    let mut r = (status, axum::Json(body)).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+static NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+static NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+
+/// A JSON response that no cache keeps. Its header map has room for the
+/// security headers the outer layer adds, so that it is never reallocated.
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let mut bytes = Vec::with_capacity(768);
+    if let Err(e) = serde_json::to_writer(&mut bytes, body) {
+        tracing::error!(error = %e, "JSON response not serializable");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON.clone());
+    headers.insert(header::CACHE_CONTROL, NO_STORE.clone());
+    headers.insert(header::PRAGMA, NO_CACHE.clone());
+    let mut r = Response::new(axum::body::Body::from(bytes));
+    *r.status_mut() = status;
+    *r.headers_mut() = headers;
     r
 }
 
 fn oauth_error(e: &OAuthError) -> Response {
     let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = json_response(status, e.to_json());
+    let mut r = json_response(status, &e.to_json());
     if e.code == ErrorCode::InvalidClient {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -398,12 +411,11 @@ fn authorization_header(headers: &HeaderMap) -> Option<&str> {
 /// Authenticates the client of a back-channel request.
 async fn client_of(
     s: &AppState,
-    headers: &HeaderMap,
+    authorization: Option<&str>,
     params: &Params,
     endpoint: &str,
 ) -> Result<crate::provider::AuthenticatedClient, Response> {
-    let presented = grant::presented_client(authorization_header(headers), params)
-        .map_err(|e| oauth_error(&e))?;
+    let presented = grant::presented_client(authorization, params).map_err(|e| oauth_error(&e))?;
     match s.nyckel.authenticate_client(&presented, endpoint).await {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(oauth_error(&e)),
@@ -425,22 +437,40 @@ fn without_client_auth(params: &Params) -> Params {
         .collect()
 }
 
-pub(crate) async fn token(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(params): Form<Params>,
-) -> Response {
-    let client = match client_of(&s, &headers, &params, nyckel_oidc::discovery::paths::TOKEN).await
+/// The token endpoint. It takes the request whole rather than a cloned
+/// `HeaderMap`: the Authorization header is the only one it reads. The form
+/// is read as `Form<Params>` reads it (`RawForm`: the same content-type
+/// check, body limit and rejections; then the same `form_urlencoded`
+/// pairs), without serde, which cannot fail for a list of string pairs.
+pub(crate) async fn token(State(s): State<AppState>, mut request: Request) -> Response {
+    let authorization = request.headers_mut().remove(header::AUTHORIZATION);
+    let params: Params = match RawForm::from_request(request, &s).await {
+        Ok(RawForm(body)) => url::form_urlencoded::parse(&body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let authorization = authorization.as_ref().and_then(|v| v.to_str().ok());
+    let client = match client_of(
+        &s,
+        authorization,
+        &params,
+        nyckel_oidc::discovery::paths::TOKEN,
+    )
+    .await
     {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let req = match grant::parse_token_request(&without_client_auth(&params)) {
+    // The credentials need not be taken out first (as `without_client_auth`
+    // does): `parse_token_request` reads only the grant's own parameters,
+    // and `presented_client` has already refused repeated ones.
+    let req = match grant::parse_token_request(&params) {
         Ok(r) => r,
         Err(e) => return oauth_error(&e),
     };
     match s.nyckel.token(&client, req).await {
-        Ok(Ok(body)) => json_response(StatusCode::OK, body),
+        Ok(Ok(body)) => json_response(StatusCode::OK, &body),
         Ok(Err(e)) => oauth_error(&e),
         Err(e) => server_error(&s, e),
     }
@@ -451,7 +481,14 @@ pub(crate) async fn par(
     headers: HeaderMap,
     Form(params): Form<Params>,
 ) -> Response {
-    let client = match client_of(&s, &headers, &params, nyckel_oidc::discovery::paths::PAR).await {
+    let client = match client_of(
+        &s,
+        authorization_header(&headers),
+        &params,
+        nyckel_oidc::discovery::paths::PAR,
+    )
+    .await
+    {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -486,7 +523,7 @@ pub(crate) async fn par(
     match result {
         Ok(()) => json_response(
             StatusCode::CREATED,
-            request::par_response(&uri, PAR_TTL as u64),
+            &request::par_response(&uri, PAR_TTL as u64),
         ),
         Err(e) => server_error(&s, e),
     }
@@ -502,7 +539,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 fn invalid_token() -> Response {
     let e = OAuthError::new(ErrorCode::InvalidToken, "the access token is not valid");
-    let mut r = json_response(StatusCode::UNAUTHORIZED, e.to_json());
+    let mut r = json_response(StatusCode::UNAUTHORIZED, &e.to_json());
     if let Ok(v) = HeaderValue::from_str(&e.bearer_challenge()) {
         r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
@@ -515,7 +552,7 @@ pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> R
     };
     match s.nyckel.verify_access_token(token).await {
         Ok(Some(at)) => match s.nyckel.userinfo(&at).await {
-            Ok(Some(v)) => json_response(StatusCode::OK, v),
+            Ok(Some(v)) => json_response(StatusCode::OK, &v),
             Ok(None) => invalid_token(),
             Err(e) => server_error(&s, e),
         },
@@ -529,7 +566,13 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     Form(params): Form<Params>,
 ) -> Response {
-    let client = match client_of(&s, &headers, &params, nyckel_oidc::discovery::paths::REVOKE).await
+    let client = match client_of(
+        &s,
+        authorization_header(&headers),
+        &params,
+        nyckel_oidc::discovery::paths::REVOKE,
+    )
+    .await
     {
         Ok(c) => c,
         Err(r) => return r,
@@ -539,7 +582,7 @@ pub(crate) async fn revoke(
     };
     match s.nyckel.revoke(&client, token).await {
         // RFC 7009 §2.2: 200 whether or not the token was valid.
-        Ok(()) => json_response(StatusCode::OK, json!({})),
+        Ok(()) => json_response(StatusCode::OK, &json!({})),
         Err(e) => server_error(&s, e),
     }
 }
@@ -551,7 +594,7 @@ pub(crate) async fn introspect(
 ) -> Response {
     let client = match client_of(
         &s,
-        &headers,
+        authorization_header(&headers),
         &params,
         nyckel_oidc::discovery::paths::INTROSPECT,
     )
@@ -564,7 +607,7 @@ pub(crate) async fn introspect(
         return oauth_error(&OAuthError::new(ErrorCode::InvalidRequest, "token missing"));
     };
     match s.nyckel.introspect(&client, token).await {
-        Ok(v) => json_response(StatusCode::OK, v),
+        Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => server_error(&s, e),
     }
 }
@@ -658,9 +701,9 @@ pub(crate) async fn cpr_match(
         Err(e) => return server_error(&s, e),
     };
     match s.nyckel.cpr_match(&at, &f.cpr).await {
-        Ok(Ok(m)) => json_response(StatusCode::OK, json!({ "match": m })),
+        Ok(Ok(m)) => json_response(StatusCode::OK, &json!({ "match": m })),
         Ok(Err(e)) if e.code == ErrorCode::AccessDenied => {
-            json_response(StatusCode::TOO_MANY_REQUESTS, e.to_json())
+            json_response(StatusCode::TOO_MANY_REQUESTS, &e.to_json())
         }
         Ok(Err(e)) => oauth_error(&e),
         Err(e) => server_error(&s, e),
