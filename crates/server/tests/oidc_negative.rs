@@ -310,6 +310,40 @@ fn hs256(key: &[u8], data: &[u8]) -> Vec<u8> {
     aws_lc_rs::hmac::sign(&k, data).as_ref().to_vec()
 }
 
+/// RFC 6750 §3.1: a request without any token gets the bare challenge, no
+/// error code; a bad token gets `invalid_token`.
+#[tokio::test]
+async fn userinfo_without_a_token_gets_a_challenge_without_an_error_code() {
+    let db = std::sync::Arc::new(nyckel_testkit::TestDb::sqlite());
+    let s = TestServer::start(db, common::test_config()).await;
+    let http = reqwest::Client::new();
+    for path in ["/userinfo", "/cpr-match"] {
+        let r = http
+            .post(format!("{}{path}", s.url))
+            .form(&[("cpr", "0101701234")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{path}");
+        let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        assert_eq!(challenge, "Bearer", "{path}");
+        assert!(r.text().await.unwrap().is_empty(), "{path}: no error body");
+        let r = http
+            .post(format!("{}{path}", s.url))
+            .form(&[("cpr", "0101701234")])
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{path}");
+        let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        assert!(
+            challenge.contains("error=\"invalid_token\""),
+            "{path}: {challenge}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn alg_none_and_hs256_with_the_public_key_are_refused_at_userinfo() {
     for s in TestServer::each(common::test_config()).await {

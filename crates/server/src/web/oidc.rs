@@ -537,6 +537,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// A request with no bearer token at all: RFC 6750 §3.1 asks for the
+/// challenge without an error code (the client may simply not have known).
+fn no_token() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+    )
+        .into_response()
+}
+
 fn invalid_token() -> Response {
     let e = OAuthError::new(ErrorCode::InvalidToken, "the access token is not valid");
     let mut r = json_response(StatusCode::UNAUTHORIZED, &e.to_json());
@@ -548,7 +558,7 @@ fn invalid_token() -> Response {
 
 pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = bearer(&headers) else {
-        return invalid_token();
+        return no_token();
     };
     match s.nyckel.verify_access_token(token).await {
         Ok(Some(at)) => match s.nyckel.userinfo(&at).await {
@@ -693,7 +703,7 @@ pub(crate) async fn cpr_match(
     Form(f): Form<CprMatchForm>,
 ) -> Response {
     let Some(token) = bearer(&headers) else {
-        return invalid_token();
+        return no_token();
     };
     let at = match s.nyckel.verify_access_token(token).await {
         Ok(Some(at)) => at,
