@@ -118,15 +118,9 @@ impl Tx {
         identity_id: &str,
         kind: CredentialKind,
     ) -> Result<Vec<CredentialRow>> {
-        let sql = format!(
-            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 AND kind = $2 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(identity_id)
-            .bind(kind.as_str())
-            .fetch_all(self.conn())
-            .await?;
-        rows.iter().map(credential_from_row).collect()
+        let mut all = self.find_all_live_credentials(identity_id).await?;
+        all.retain(|c| c.kind == kind);
+        Ok(all)
     }
 
     /// All of the identity's credentials that are not retired or revoked,
@@ -135,14 +129,7 @@ impl Tx {
         &mut self,
         identity_id: &str,
     ) -> Result<Vec<CredentialRow>> {
-        let sql = format!(
-            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(identity_id)
-            .fetch_all(self.conn())
-            .await?;
-        rows.iter().map(credential_from_row).collect()
+        Ok(self.find_login_credentials(identity_id, None).await?.0)
     }
 
     /// [`Tx::find_all_live_credentials`], and whether the device (the hash
