@@ -111,10 +111,6 @@ impl Store {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        // Pages through a memory map instead of a read(2)
-                        // each: every write invalidates the other
-                        // connections' page caches, so logins re-read often.
-                        conn.execute("PRAGMA mmap_size = 268435456").await?;
                     }
                     Ok(())
                 })
