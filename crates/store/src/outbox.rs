@@ -1,9 +1,9 @@
 //! The outbox: activation letters and key cards waiting to be posted. The
 //! plain content is kept only until the operator marks a letter dispatched.
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Result, StoreError, Tx};
+use crate::{Dialect, Result, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
@@ -67,14 +67,29 @@ impl Tx {
         Ok(id)
     }
 
+    /// The order letters were made in: by time, then by insertion (two
+    /// letters of one enrollment share a millisecond).
+    fn letter_order(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "created_at, rowid",
+            Dialect::Postgres => "created_at, seq",
+        }
+    }
+
     /// Letters, oldest first; only those not yet dispatched unless `all`.
     pub async fn find_letters(&mut self, all: bool) -> Result<Vec<OutboxRow>> {
-        let sql = if all {
-            "SELECT * FROM outbox ORDER BY created_at, id"
+        let filter = if all {
+            ""
         } else {
-            "SELECT * FROM outbox WHERE dispatched_at IS NULL ORDER BY created_at, id"
+            "WHERE dispatched_at IS NULL"
         };
-        let rows = sqlx::query(sql).fetch_all(self.conn()).await?;
+        let sql = format!(
+            "SELECT * FROM outbox {filter} ORDER BY {}",
+            self.letter_order()
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(letter_from_row).collect()
     }
 
@@ -87,11 +102,14 @@ impl Tx {
     }
 
     pub async fn find_letters_of(&mut self, identity_id: &str) -> Result<Vec<OutboxRow>> {
-        let rows =
-            sqlx::query("SELECT * FROM outbox WHERE identity_id = $1 ORDER BY created_at, id")
-                .bind(identity_id)
-                .fetch_all(self.conn())
-                .await?;
+        let sql = format!(
+            "SELECT * FROM outbox WHERE identity_id = $1 ORDER BY {}",
+            self.letter_order()
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(identity_id)
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(letter_from_row).collect()
     }
 

@@ -243,6 +243,43 @@ async fn outbox_forgets_body_on_dispatch() {
             tx.update_letter_dispatched("Lnope", "x", 3).await,
             Err(StoreError::NotFound)
         ));
+        // Letters made in the same millisecond list in the order they were
+        // made (ids are random, so ordering by id would shuffle them).
+        let mut made = Vec::new();
+        for i in 0..8 {
+            let body = format!("letter {i}");
+            made.push(
+                tx.insert_letter(
+                    &NewLetter {
+                        identity_id: &identity_id,
+                        kind: "key-card",
+                        recipient: "Anna Jensen",
+                        address: "Vestergade 1",
+                        body: &body,
+                    },
+                    5,
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let listed: Vec<String> = tx
+            .find_letters(false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        assert_eq!(listed, made);
+        let of: Vec<String> = tx
+            .find_letters_of(&identity_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        assert_eq!(of[0], id, "the first letter, made at 1");
+        assert_eq!(of[1..], made[..]);
         tx.commit().await.unwrap();
     })
     .await;
