@@ -1033,6 +1033,40 @@ impl Nyckel {
         Ok(json!({ "active": false }))
     }
 
+    /// An `id_token_hint` sent to the authorization endpoint (OIDC Core
+    /// §3.1.2.1): `None` unless it is an ID token nyckel issued to this
+    /// client (signature, issuer, audience, `typ`; expiry ignored, as a hint
+    /// may be old). Otherwise whether it names `person_id`, the holder of
+    /// the browser's session (`false` without a session).
+    pub async fn id_token_hint_names(
+        &self,
+        hint: &str,
+        client: &ClientRow,
+        person_id: Option<&str>,
+    ) -> Result<Option<bool>> {
+        let issuer = self.issuer()?;
+        let keys = self.keys().await?;
+        let expected = Expected {
+            issuer: issuer.as_str(),
+            audience: Some(&client.client_id),
+            typ: Some(keys::typ::JWT),
+            now: self.now() / 1000,
+            leeway: 0,
+            accept_expired: true,
+        };
+        let Ok(claims) = keys.verify::<IdTokenClaims>(hint, &expected) else {
+            return Ok(None);
+        };
+        let same = match person_id {
+            Some(p) => {
+                let sub = self.subject(client, p)?;
+                nyckel_core::secret::ct_eq(sub.as_bytes(), claims.sub.as_bytes())
+            }
+            None => false,
+        };
+        Ok(Some(same))
+    }
+
     /// The ID token hint at logout: verified, expiry ignored. Returns the client id (aud).
     pub async fn id_token_hint_client(&self, hint: &str) -> Result<Option<String>> {
         let issuer = self.issuer()?;

@@ -1001,3 +1001,59 @@ async fn claims_parameter_cannot_release_what_the_consent_screen_did_not_show() 
         }
     }
 }
+
+/// OIDC Core §3.1.2.1: an `id_token_hint` names the person the provider
+/// expects. The holder of the session it names signs on without a page; a
+/// session of someone else does not count (prompt=none: login_required);
+/// a hint nyckel did not issue to this client is refused.
+#[tokio::test]
+async fn id_token_hint_must_name_the_holder_of_the_session() {
+    for s in TestServer::each(common::test_config()).await {
+        let anne = ready(&s).await;
+        let bo = s
+            .nyckel
+            .enroll(
+                &common::cpr("1502851234"),
+                nyckel_core::enrollment::Channel::ServiceCentre,
+                &[nyckel_core::enrollment::DocumentKind::DanishPassport],
+                None,
+                "test",
+            )
+            .await
+            .unwrap();
+        common::activate(&s.client(), &bo, PW).await;
+        let c = confidential(&s, "rp", false).await;
+        let other = confidential(&s, "other", false).await;
+        let annes_browser = browser(&s);
+        let t = tokens_for(&s, &annes_browser, &anne, &c, &[]).await;
+        let annes_hint = t["id_token"].as_str().unwrap().to_owned();
+        let t = tokens_for(&s, &browser(&s), &bo, &c, &[]).await;
+        let bos_hint = t["id_token"].as_str().unwrap().to_owned();
+        let t = tokens_for(&s, &annes_browser, &anne, &other, &[]).await;
+        let hint_for_other = t["id_token"].as_str().unwrap().to_owned();
+        let (_, challenge) = pkce("v");
+        let url = |hint: &str| {
+            authorize_url(
+                &s,
+                &c.id,
+                &challenge,
+                &[("prompt", "none"), ("id_token_hint", hint)],
+            )
+        };
+
+        let location = redirected(&annes_browser, &url(&annes_hint)).await;
+        assert!(param(&location, "code").is_some(), "{location}");
+        let location = redirected(&annes_browser, &url(&bos_hint)).await;
+        assert_redirect_error(&s, &location, "login_required");
+        // Without prompt=none, someone else's hint asks for a login.
+        let plain = authorize_url(&s, &c.id, &challenge, &[("id_token_hint", &bos_hint)]);
+        match outcome(annes_browser.http.get(&plain).send().await.unwrap()).await {
+            Outcome::Page(p) => assert!(p.body.contains("autocomplete=\"username\""), "{}", p.body),
+            Outcome::Redirect(l) => panic!("expected the login page, got {l}"),
+        }
+        for bad in [hint_for_other.as_str(), "a.b.c"] {
+            let location = redirected(&annes_browser, &url(bad)).await;
+            assert_redirect_error(&s, &location, "invalid_request");
+        }
+    }
+}

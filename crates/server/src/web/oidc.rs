@@ -223,6 +223,34 @@ async fn authorize_inner(
         }
         None => None,
     };
+    // A hint names the person the provider expects: a session of someone
+    // else does not do (with prompt=none that is login_required).
+    let session = match &req.id_token_hint {
+        Some(hint) => {
+            let Some(client) = s.nyckel.find_active_client(&req.client_id).await? else {
+                return Ok(not_redirectable(
+                    s,
+                    &OAuthError::new(ErrorCode::InvalidClient, "unknown client"),
+                ));
+            };
+            let person = session.as_ref().map(|(_, i, _)| i.person_id.as_str());
+            match s.nyckel.id_token_hint_names(hint, &client, person).await? {
+                None => {
+                    return Ok(redirect_error(
+                        s,
+                        &req,
+                        &OAuthError::new(
+                            ErrorCode::InvalidRequest,
+                            "id_token_hint is not an ID token nyckel issued to this client",
+                        ),
+                    ));
+                }
+                Some(true) => session,
+                Some(false) => None,
+            }
+        }
+        None => session,
+    };
     let usable = session.filter(|(r, _, _)| !req.login_required(Some(r.auth_time / 1000), now_s));
     match usable {
         Some((row, identity, sid)) => {
