@@ -818,6 +818,69 @@ async fn rp_initiated_logout() {
     }
 }
 
+/// RP-Initiated Logout §2: without an ID token hint naming the holder, any
+/// page could send the browser to /logout, so nyckel asks first; the
+/// holder's confirmation then logs out and goes back to the provider.
+#[tokio::test]
+async fn logout_without_a_hint_asks_the_holder_first() {
+    for s in TestServer::each(common::test_config()).await {
+        let e = ready(&s).await;
+        let c = confidential(&s, "rp", false).await;
+        let b = browser(&s);
+        tokens_for(&s, &b, &e, &c, &[]).await;
+        let (_, challenge) = pkce("v");
+        let silent = authorize_url(&s, &c.id, &challenge, &[("prompt", "none")]);
+        let url = format!(
+            "{}/logout?client_id={}&post_logout_redirect_uri={}&state=bye-st8",
+            s.url,
+            c.id,
+            urlencode(BYE)
+        );
+        let p = match outcome(b.http.get(&url).send().await.unwrap()).await {
+            Outcome::Page(p) => p,
+            Outcome::Redirect(l) => panic!("logged out without asking: {l}"),
+        };
+        assert_eq!(p.status, 200);
+        assert!(p.body.contains("Log out of nyckel?"), "{}", p.body);
+        assert!(p.body.contains("action=\"/logout\""), "{}", p.body);
+        // Nothing happened yet: the session still signs on silently.
+        assert!(param(&redirected(&b, &silent).await, "code").is_some());
+        // A forged confirmation (no CSRF token of the session) does nothing.
+        let forged = b
+            .http
+            .post(format!("{}/logout", s.url))
+            .form(&[("csrf", "forged"), ("client_id", c.id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(forged.status(), 200);
+        assert!(param(&redirected(&b, &silent).await, "code").is_some());
+        // The holder confirms: logged out, back to the provider with state.
+        let prefix = "name=\"csrf\" value=\"";
+        let at = p.body.find(prefix).unwrap() + prefix.len();
+        let csrf = &p.body[at..at + p.body[at..].find('"').unwrap()];
+        let r = b
+            .http
+            .post(format!("{}/logout", s.url))
+            .form(&[
+                ("csrf", csrf),
+                ("client_id", c.id.as_str()),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "bye-st8"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let Outcome::Redirect(location) = outcome(r).await else {
+            panic!("no redirect back to the provider")
+        };
+        assert!(location.starts_with(BYE), "{location}");
+        assert_eq!(param(&location, "state").as_deref(), Some("bye-st8"));
+        let location = redirected(&b, &silent).await;
+        assert_redirect_error(&s, &location, "login_required");
+    }
+}
+
 async fn cpr_match(s: &TestServer, token: &str, cpr: &str) -> Direct {
     let r = reqwest::Client::new()
         .post(format!("{}/cpr-match", s.url))

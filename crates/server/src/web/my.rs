@@ -15,7 +15,7 @@ use nyckel_store::{IdentityRow, PersonRow, SessionRow, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::login::{CsrfForm, ReportForm, record_report};
+use super::login::{ReportForm, record_report};
 use super::{AppState, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint};
 use crate::service::{BlockTarget, cookie_hash};
 
@@ -411,28 +411,35 @@ pub(crate) async fn report(
     .unwrap_or_else(|e: WebError| e.into_page(&s))
 }
 
+#[derive(Deserialize)]
+pub(crate) struct LogoutForm {
+    csrf: String,
+    /// Set when a provider asked for the logout and the holder confirmed it.
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// The logout button: in My nyckel, or on the page that confirms a
+/// provider's logout request.
 pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<LogoutForm>,
 ) -> Response {
     async {
         let h = holder_for_post(&s, &jar, &f.csrf).await?;
         let mut tx = s.nyckel.store.write().await?;
         tx.delete_session(&h.session_hash).await?;
         tx.commit().await?;
-        Ok::<_, WebError>(
-            (
-                jar.clone().remove(removal(SESSION_COOKIE)),
-                logged_out(
-                    &s,
-                    "You are logged out",
-                    "You have been logged out of nyckel.".into(),
-                    None,
-                ),
-            )
-                .into_response(),
+        super::oidc::after_logout(
+            &s,
+            jar.clone().remove(removal(SESSION_COOKIE)),
+            f.client_id.as_deref(),
+            f.post_logout_redirect_uri.as_deref(),
+            f.state.as_deref(),
         )
+        .await
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))

@@ -658,19 +658,29 @@ pub(crate) struct LogoutParams {
     client_id: Option<String>,
 }
 
-/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). The
+/// session ends at once only when an ID token hint names its holder;
+/// otherwise (any page can send a browser here) the holder is asked first,
+/// and the logout button posts to `/logout` (`my::logout`).
 pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
     Query(q): Query<LogoutParams>,
 ) -> Response {
     async {
-        if let Some(c) = jar.get(SESSION_COOKIE) {
-            let mut tx = s.nyckel.store.write().await?;
-            tx.delete_session(&cookie_hash(c.value())).await?;
-            tx.commit().await?;
-        }
-        let jar = jar.remove(removal(SESSION_COOKIE));
+        let session = match jar.get(SESSION_COOKIE) {
+            Some(c) => {
+                let hash = cookie_hash(c.value());
+                let mut tx = s.nyckel.store.read().await?;
+                let row = tx.find_session(&hash, s.nyckel.now()).await?;
+                let identity = match &row {
+                    Some(r) => tx.find_identity(&r.identity_id).await?,
+                    None => None,
+                };
+                row.zip(identity).map(|(r, i)| (hash, r, i))
+            }
+            None => None,
+        };
         let hinted = match &q.id_token_hint {
             Some(h) => s.nyckel.id_token_hint_client(h).await?,
             None => None,
@@ -680,29 +690,79 @@ pub(crate) async fn logout(
             (Some(h), _) => Some(h.clone()),
             (None, c) => c.clone(),
         };
-        if let (Some(uri), Some(client_id)) = (&q.post_logout_redirect_uri, client_id) {
-            let client = s.nyckel.find_active_client(&client_id).await?;
-            if client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
-                let mut url = url_with(uri, "state", q.state.as_deref());
-                if url.is_empty() {
-                    url = uri.clone();
+        if let Some((hash, row, identity)) = &session {
+            let client = match &client_id {
+                Some(id) => s.nyckel.find_active_client(id).await?,
+                None => None,
+            };
+            let names_holder = match (&q.id_token_hint, &client) {
+                (Some(h), Some(c)) => {
+                    s.nyckel
+                        .id_token_hint_names(h, c, Some(&identity.person_id))
+                        .await?
+                        == Some(true)
                 }
-                return Ok::<_, WebError>((jar, Redirect::to(&url)).into_response());
+                _ => false,
+            };
+            if !names_holder {
+                return Ok(super::render(
+                    StatusCode::OK,
+                    &super::pages::ConfirmLogout {
+                        support_phone: s.phone(),
+                        csrf: &row.csrf,
+                        client_name: client.map(|c| c.name.clone()),
+                        client_id: client_id.as_deref(),
+                        post_logout_redirect_uri: q.post_logout_redirect_uri.as_deref(),
+                        state: q.state.as_deref(),
+                    },
+                ));
             }
+            let mut tx = s.nyckel.store.conn().await?;
+            tx.delete_session(hash).await?;
         }
-        Ok((
-            jar,
-            super::logged_out(
-                &s,
-                "You are logged out",
-                "You have been logged out of nyckel.".into(),
-                None,
-            ),
+        after_logout(
+            &s,
+            jar.remove(removal(SESSION_COOKIE)),
+            client_id.as_deref(),
+            q.post_logout_redirect_uri.as_deref(),
+            q.state.as_deref(),
         )
-            .into_response())
+        .await
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))
+}
+
+/// After a logout: back to the provider's registered
+/// `post_logout_redirect_uri` (exact match, with `state`), else nyckel's
+/// own page.
+pub(crate) async fn after_logout(
+    s: &AppState,
+    jar: CookieJar,
+    client_id: Option<&str>,
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Result<Response, WebError> {
+    if let (Some(uri), Some(client_id)) = (post_logout_redirect_uri, client_id) {
+        let client = s.nyckel.find_active_client(client_id).await?;
+        if client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
+            let mut url = url_with(uri, "state", state);
+            if url.is_empty() {
+                url = uri.to_owned();
+            }
+            return Ok((jar, Redirect::to(&url)).into_response());
+        }
+    }
+    Ok((
+        jar,
+        super::logged_out(
+            s,
+            "You are logged out",
+            "You have been logged out of nyckel.".into(),
+            None,
+        ),
+    )
+        .into_response())
 }
 
 fn url_with(uri: &str, name: &str, value: Option<&str>) -> String {

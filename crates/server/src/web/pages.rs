@@ -139,3 +139,16 @@ pub struct Consent<'a> {
     pub shared: Vec<String>,
     pub error: Option<String>,
 }
+
+/// RP-initiated logout that nyckel must confirm with the holder (no ID
+/// token hint naming them).
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct ConfirmLogout<'a> {
+    pub support_phone: &'a str,
+    pub csrf: &'a str,
+    pub client_name: Option<String>,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
