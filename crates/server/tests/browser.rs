@@ -209,6 +209,19 @@ async fn journey(c: &Client, base: &str, h: &Holder) {
     assert!(text.contains("blocked by you"), "{text}");
     screenshot(c, "07-key-card-blocked", LAPTOP).await;
 
+    // A logout request from elsewhere is confirmed first.
+    c.goto(&format!("{base}/logout")).await.unwrap();
+    let text = main_text(c).await;
+    assert!(text.contains("Log out of nyckel?"), "{text}");
+    screenshot(c, "08a-logout-confirm-phone", PHONE).await;
+    c.find(fantoccini::Locator::LinkText("Stay logged in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(path(c).await, "/my", "staying means staying");
+
     // Log out.
     click(c, "Log out").await;
     assert!(main_text(c).await.contains("You have been logged out"));
