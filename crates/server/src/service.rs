@@ -737,6 +737,50 @@ impl Nyckel {
         trust: Trust,
         ip: &str,
     ) -> Result<Outcome> {
+        let reason = format!("wrong-{}", credential.kind.as_str());
+        self.record_failure_because(tx, identity, credential, trust, ip, &reason)
+            .await
+    }
+
+    /// A key-card challenge shown and never answered (the login was
+    /// abandoned, restarted or expired) counts as a wrong code, as NemID
+    /// counted it (DOMAIN.md). Nothing if the card or identity is gone.
+    pub async fn count_unanswered_challenge(
+        &self,
+        tx: &mut Tx,
+        identity_id: &str,
+        challenge: &Challenge,
+    ) -> Result<()> {
+        let Some(identity) = tx.find_identity(identity_id).await? else {
+            return Ok(());
+        };
+        let Some(card) = tx.find_credential(&challenge.credential_id).await? else {
+            return Ok(());
+        };
+        if card.identity_id != identity.id || !card.status.is_usable() {
+            return Ok(());
+        }
+        self.record_failure_because(
+            tx,
+            &identity,
+            &card,
+            Trust::TrustedDevice,
+            "",
+            "unanswered-key-card",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn record_failure_because(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        credential: &CredentialRow,
+        trust: Trust,
+        ip: &str,
+        reason: &str,
+    ) -> Result<Outcome> {
         let now = self.now();
         // Re-read under the write lock: concurrent failures must all count.
         let current = tx
@@ -752,7 +796,7 @@ impl Nyckel {
             &NewAuditEvent::new("anonymous", "login.failed")
                 .subject(identity.id.clone())
                 .detail(json!({
-                    "reason": format!("wrong-{}", credential.kind.as_str()),
+                    "reason": reason,
                     "trust": trust_name,
                     "ip": ip,
                 })),

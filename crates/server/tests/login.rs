@@ -765,3 +765,66 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(get("referrer-policy"), "no-referrer", "{name}");
     }
 }
+
+/// DOMAIN.md: a key-card challenge left unanswered counts as a failed
+/// attempt — when the login is restarted, and when the flow expires and is
+/// swept. A right code afterwards resets the count.
+#[tokio::test]
+async fn an_unanswered_key_card_challenge_counts_as_a_failure() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let b = s.client();
+        let p = activate(&b, &e, PW).await;
+        assert_eq!(p.url, "/my");
+        let card_failures = || async {
+            let mut tx = s.store.read().await.unwrap();
+            let cards = tx
+                .find_live_credentials(&e.identity_id, CredentialKind::KeyCard)
+                .await
+                .unwrap();
+            cards[0].counters.failures
+        };
+        let user = e.user_id.to_string();
+        assert_eq!(card_failures().await, 0);
+
+        // Shown, then the login is started again.
+        let p = b.identify_and_password(&user, PW).await;
+        assert!(p.key_number().is_some(), "{}", p.body);
+        b.get("/login?restart=1").await;
+        assert_eq!(card_failures().await, 1, "restarted");
+        // Restarting without a challenge shown counts nothing.
+        b.get("/login?restart=1").await;
+        assert_eq!(card_failures().await, 1);
+
+        // Shown, then left until the flow expires and is swept.
+        let p = b.identify_and_password(&user, PW).await;
+        assert!(p.key_number().is_some(), "{}", p.body);
+        s.clock.advance_secs(s.nyckel.config.flow_ttl_secs + 1);
+        assert!(nyckel_server::web::sweep(&s.nyckel).await.unwrap() >= 1);
+        assert_eq!(card_failures().await, 2, "expired");
+        let reasons: Vec<String> = {
+            let mut tx = s.store.read().await.unwrap();
+            tx.find_audit_by_subject(&e.identity_id, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.action == "login.failed")
+                .map(|a| a.detail)
+                .collect()
+        };
+        assert_eq!(
+            reasons
+                .iter()
+                .filter(|d| d.contains("unanswered-key-card"))
+                .count(),
+            2,
+            "{reasons:?}"
+        );
+
+        // A right code resets the count.
+        let p = b.identify_and_password(&user, PW).await;
+        let p = b.answer_key(&p, &e).await;
+        assert_eq!(p.url, "/my");
+        assert_eq!(card_failures().await, 0);
+    }
+}

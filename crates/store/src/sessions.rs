@@ -70,25 +70,33 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn delete_flow(&mut self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_flows WHERE id_hash = $1")
+    /// Deletes a flow; returns its state if it was there (the caller may
+    /// have to account for a step left half done).
+    pub async fn delete_flow(&mut self, id_hash: &str) -> Result<Option<String>> {
+        let row = sqlx::query("DELETE FROM login_flows WHERE id_hash = $1 RETURNING state")
             .bind(id_hash)
-            .execute(self.conn())
+            .fetch_optional(self.conn())
             .await?;
-        Ok(())
+        Ok(row.map(|r| r.try_get("state")).transpose()?)
     }
 
-    /// Removes expired flows and sessions; returns how many.
-    pub async fn delete_expired(&mut self, now: i64) -> Result<u64> {
-        let a = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1")
+    /// Removes expired flows and sessions. Returns how many sessions went
+    /// and the states of the flows that did: each deleted once, so that
+    /// several server processes sweeping at once see each flow once.
+    pub async fn delete_expired(&mut self, now: i64) -> Result<(u64, Vec<String>)> {
+        let flows = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1 RETURNING state")
+            .bind(now)
+            .fetch_all(self.conn())
+            .await?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(self.conn())
             .await?;
-        let b = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(self.conn())
-            .await?;
-        Ok(a.rows_affected() + b.rows_affected())
+        let states = flows
+            .iter()
+            .map(|r| r.try_get("state"))
+            .collect::<Result<_, _>>()?;
+        Ok((sessions.rows_affected(), states))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -292,7 +292,20 @@ async fn flows_expire() {
         tx.insert_flow("h1", "csrf", "{}", 100, 200).await.unwrap();
         assert!(tx.find_flow("h1", 199).await.unwrap().is_some());
         assert!(tx.find_flow("h1", 200).await.unwrap().is_none());
-        assert_eq!(tx.delete_expired(200).await.unwrap(), 1);
+        tx.insert_flow("h2", "csrf", "{\"step\":\"identify\"}", 100, 900)
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.delete_expired(200).await.unwrap(),
+            (0, vec!["{}".to_owned()]),
+            "the expired flow's state, once"
+        );
+        assert_eq!(tx.delete_expired(200).await.unwrap(), (0, vec![]));
+        assert_eq!(
+            tx.delete_flow("h2").await.unwrap().as_deref(),
+            Some("{\"step\":\"identify\"}")
+        );
+        assert_eq!(tx.delete_flow("h2").await.unwrap(), None);
         tx.commit().await.unwrap();
     })
     .await;

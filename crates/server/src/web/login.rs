@@ -24,7 +24,9 @@ use super::{
     AppState, DEVICE_COOKIE, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, key_card_hint, message,
     pages, removal, render, support_hint,
 };
-use crate::service::{Challenge, KeyCardStep, PasswordStep, cookie_hash, random_token};
+use crate::service::{
+    Challenge, KeyCardStep, Nyckel, PasswordStep, ServiceError, cookie_hash, random_token,
+};
 use nyckel_core::credential::{CredentialKind, CredentialStatus};
 use nyckel_oidc::request::AuthorizationRequest;
 use nyckel_store::{CredentialRow, Tx};
@@ -154,8 +156,10 @@ pub(crate) async fn start_with(
 ) -> Result<(CookieJar, Flow), WebError> {
     // Two single statements: nothing is lost if only the first one happens.
     let mut tx = s.nyckel.store.conn().await?;
-    if let Some(old) = jar.get(FLOW_COOKIE) {
-        tx.delete_flow(&cookie_hash(old.value())).await?;
+    if let Some(old) = jar.get(FLOW_COOKIE)
+        && let Some(state) = tx.delete_flow(&cookie_hash(old.value())).await?
+    {
+        count_if_abandoned(&s.nyckel, &state).await?;
     }
     let token = random_token();
     let flow = Flow {
@@ -176,6 +180,29 @@ pub(crate) async fn start_with(
     .await?;
     tx.commit().await?;
     Ok((jar.add(cookie(s, FLOW_COOKIE, token, ttl)), flow))
+}
+
+/// A flow that ends while a key-card challenge is shown and unanswered
+/// (restarted, or expired: see `web::sweep_expired`) counts as a wrong code.
+pub(crate) async fn count_if_abandoned(nyckel: &Nyckel, state: &str) -> Result<(), ServiceError> {
+    let Ok(FlowState {
+        step:
+            Step::KeyCard {
+                identity_id,
+                challenge: Some(challenge),
+                ..
+            },
+        ..
+    }) = serde_json::from_str::<FlowState>(state)
+    else {
+        return Ok(());
+    };
+    let mut tx = nyckel.store.write().await?;
+    nyckel
+        .count_unanswered_challenge(&mut tx, &identity_id, &challenge)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn state_json(flow: &Flow) -> String {

@@ -90,20 +90,28 @@ async fn sweep_expired(nyckel: Nyckel) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every.tick().await;
-        let result = async {
-            let mut tx = nyckel.store.write().await?;
-            let n = tx.delete_expired(nyckel.now()).await?
-                + tx.delete_expired_oidc(nyckel.now()).await?;
-            tx.commit().await?;
-            Ok::<_, nyckel_store::StoreError>(n)
-        }
-        .await;
-        match result {
+        match sweep(&nyckel).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(removed = n, "expired flows and sessions removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove expired flows"),
         }
     }
+}
+
+/// One sweep: expired flows (a key-card challenge left unanswered in one
+/// counts as a wrong code), sessions and OpenID codes and requests.
+/// Returns how many rows went.
+pub async fn sweep(nyckel: &Nyckel) -> Result<u64, ServiceError> {
+    let mut tx = nyckel.store.write().await?;
+    let (sessions, flows) = tx.delete_expired(nyckel.now()).await?;
+    let oidc = tx.delete_expired_oidc(nyckel.now()).await?;
+    tx.commit().await?;
+    for state in &flows {
+        if let Err(e) = login::count_if_abandoned(nyckel, state).await {
+            tracing::warn!(error = %e, "could not count an unanswered key-card challenge");
+        }
+    }
+    Ok(sessions + oidc + flows.len() as u64)
 }
 
 async fn shutdown_signal() {
