@@ -67,6 +67,11 @@ fn credential_from_row(row: &sqlx::any::AnyRow) -> Result<CredentialRow> {
     })
 }
 
+fn key_number_of(row: &sqlx::any::AnyRow) -> Result<u16> {
+    let n: i64 = row.try_get("key_number")?;
+    u16::try_from(n).map_err(|_| crate::corrupt("bad key number"))
+}
+
 impl Tx {
     pub async fn insert_credential(&mut self, c: &NewCredential<'_>, now: i64) -> Result<String> {
         let id = new_id();
@@ -296,12 +301,7 @@ impl Tx {
             .bind(credential_id)
             .fetch_all(self.conn())
             .await?;
-        rows.iter()
-            .map(|r| {
-                let n: i64 = r.try_get("key_number")?;
-                u16::try_from(n).map_err(|_| crate::corrupt("bad key number"))
-            })
-            .collect()
+        rows.iter().map(key_number_of).collect()
     }
 
     /// Marks a key used and returns its code hash; `None` if it was already
@@ -340,11 +340,7 @@ impl Tx {
         .bind(credential_id)
         .fetch_optional(self.conn())
         .await?;
-        row.map(|r| {
-            let n: i64 = r.try_get("key_number")?;
-            u16::try_from(n).map_err(|_| crate::corrupt("bad key number"))
-        })
-        .transpose()
+        row.as_ref().map(key_number_of).transpose()
     }
 
     /// A key-card credential with the code hash of one of its keys and the
@@ -372,21 +368,5 @@ impl Tx {
             ))
         })
         .transpose()
-    }
-
-    /// The code hash of a key already consumed by showing it.
-    pub async fn find_key_hash(
-        &mut self,
-        credential_id: &str,
-        key_number: u16,
-    ) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query(
-            "SELECT code_hash FROM key_card_keys WHERE credential_id = $1 AND key_number = $2",
-        )
-        .bind(credential_id)
-        .bind(i64::from(key_number))
-        .fetch_optional(self.conn())
-        .await?;
-        Ok(row.map(|r| r.try_get("code_hash")).transpose()?)
     }
 }
