@@ -340,6 +340,18 @@ pub enum ClientCommand {
     /// undone: registering the service again gives it a new client ID, and
     /// with pairwise subjects new `sub` values.
     Delete(ClientIdArgs),
+    /// Gives a client that authenticates with a secret a new secret and
+    /// prints it once. The old secret stops working at once (running
+    /// servers notice within 5 seconds): hand the new one to the service
+    /// first, or plan the moment. Audited. The client ID, and with it every
+    /// pairwise `sub`, stays the same.
+    RotateSecret {
+        #[command(flatten)]
+        client: ClientIdArgs,
+        /// Print `{"client_id": "...", "client_secret": "..."}`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

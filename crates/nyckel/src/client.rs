@@ -466,6 +466,40 @@ pub async fn show(config: &Config, id: &str, as_json: bool) -> anyhow::Result<Ex
 }
 
 /// `client disable` / `client enable`.
+pub async fn rotate_secret(
+    config: Config,
+    args: ClientIdArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let who = format!("operator:{}", operator_name(args.operator.as_deref()));
+    let nyckel = settings::open_nyckel(config).await?;
+    let rotated = nyckel.rotate_client_secret(&args.id, &who).await;
+    nyckel.store.close().await;
+    let secret = match rotated {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(unknown(&args.id)),
+        Err(ServiceError::Invalid(e)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_FAILURE));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        let out = json!({ "client_id": args.id, "client_secret": secret.expose() });
+        println!("{}", json::line(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("new secret for client {}", args.id);
+    println!();
+    println!("  client_secret  {}", secret.expose());
+    println!();
+    println!(
+        "WARNING: the client secret is shown only now, and the old one no longer works. \
+         Hand it to the service over a secure channel."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn set_status(
     config: &Config,
     args: ClientIdArgs,

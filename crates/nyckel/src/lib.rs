@@ -91,6 +91,9 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Command::Client(ClientCommand::Delete(args)) => {
             client::delete(&settings::load(global)?, args).await
         }
+        Command::Client(ClientCommand::RotateSecret { client: args, json }) => {
+            client::rotate_secret(settings::load(global)?, args, json).await
+        }
         Command::Keys(KeysCommand::Rotate { operator }) => {
             keys::rotate(settings::load(global)?, operator.as_deref()).await
         }

@@ -1487,8 +1487,62 @@ async fn ok_client_secret_works_at_the_token_endpoint_until_disabled() {
     until(401, secret.clone()).await;
     env.run(&["client", "enable", &id]).ok();
     until(200, secret.clone()).await;
+
+    // A new secret: the new one works, the old one stops; audited.
+    let rotated = env
+        .run(&[
+            "client",
+            "rotate-secret",
+            &id,
+            "--operator",
+            "ops",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(rotated["client_id"], id.as_str());
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    assert!(new_secret.len() >= 40, "high entropy: {new_secret}");
+    until(401, secret.clone()).await;
+    until(200, new_secret.clone()).await;
+    let shown = env.run(&["client", "rotate-secret", &id]).ok();
+    assert!(shown.stdout.contains("shown only now"), "{shown:?}");
+    let events = env.audit_actions().await;
+    assert!(
+        events
+            .iter()
+            .filter(|a| *a == "oidc.client.secret-rotated")
+            .count()
+            == 2,
+        "{events:?}"
+    );
+    // Refused, and nothing changes: an unknown client, a public client.
+    assert_ne!(
+        env.run(&["client", "rotate-secret", "nyckel-nosuchclient"])
+            .code,
+        0
+    );
+    let public = env
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "borger.app",
+            "--public",
+            "--redirect-uri",
+            "dk.borger.app:/callback",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let public_id = public["client_id"].as_str().unwrap();
+    let run = env.run(&["client", "rotate-secret", public_id]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("not with a secret"), "{run:?}");
+
     env.run(&["client", "delete", &id]).ok();
-    until(401, secret).await;
+    until(401, new_secret).await;
 }
 
 #[tokio::test]

@@ -405,6 +405,42 @@ impl Nyckel {
         Ok(())
     }
 
+    /// Gives a client that authenticates with a secret a new one and
+    /// returns it (shown once; only its keyed hash is kept). The old secret
+    /// stops working at once in this process and within the client cache's
+    /// 5 seconds in others. `Ok(None)`: unknown client; `Invalid` for a
+    /// client without a secret (public, or `private_key_jwt`).
+    pub async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+        who: &str,
+    ) -> Result<Option<SecretString>> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let Some(c) = tx.find_client(client_id).await? else {
+            return Ok(None);
+        };
+        if c.secret_hash.is_none() {
+            return Err(ServiceError::Invalid(format!(
+                "client {client_id} authenticates with {}, not with a secret",
+                c.auth_method
+            )));
+        }
+        let g = client::secret::generate(&mut rand::rng(), self.secret().bytes(), client_id);
+        tx.update_client_secret_hash(client_id, &g.stored).await?;
+        tx.append_audit(
+            &NewAuditEvent::new(who, "oidc.client.secret-rotated")
+                .subject(format!("client:{client_id}")),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        if let Ok(mut map) = self.key_cache().clients.write() {
+            map.remove(client_id);
+        }
+        Ok(Some(g.plain))
+    }
+
     /// Checks the client's credentials at the token, revocation and introspection endpoints.
     pub async fn authenticate_client(
         &self,

@@ -194,6 +194,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Replaces a client's secret (its keyed hash).
+    pub async fn update_client_secret_hash(&mut self, client_id: &str, hash: &str) -> Result<()> {
+        let r = sqlx::query("UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2")
+            .bind(hash)
+            .bind(client_id)
+            .execute(self.conn())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn update_client_status(&mut self, client_id: &str, status: &str) -> Result<()> {
         let r = sqlx::query("UPDATE oidc_clients SET status = $1 WHERE client_id = $2")
             .bind(status)
