@@ -194,17 +194,7 @@ impl Tx {
         id: &str,
         c: &FailureCounters,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE credentials SET failures = $1, untrusted_failures = $2, untrusted_locks = $3, untrusted_locked_until = $4 WHERE id = $5",
-        )
-        .bind(i64::from(c.failures))
-        .bind(i64::from(c.untrusted_failures))
-        .bind(i64::from(c.untrusted_locks))
-        .bind(c.untrusted_locked_until)
-        .bind(id)
-        .execute(self.conn())
-        .await?;
-        Ok(())
+        self.write_counters(id, c, None).await
     }
 
     /// Records a successful use: the time, and the counters after it.
@@ -214,10 +204,20 @@ impl Tx {
         c: &FailureCounters,
         now: i64,
     ) -> Result<()> {
+        self.write_counters(id, c, Some(now)).await
+    }
+
+    /// The failure counters, and the time of use if given, in one statement.
+    async fn write_counters(
+        &mut self,
+        id: &str,
+        c: &FailureCounters,
+        used_at: Option<i64>,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE credentials SET last_used_at = $1, failures = $2, untrusted_failures = $3, untrusted_locks = $4, untrusted_locked_until = $5 WHERE id = $6",
+            "UPDATE credentials SET last_used_at = COALESCE($1, last_used_at), failures = $2, untrusted_failures = $3, untrusted_locks = $4, untrusted_locked_until = $5 WHERE id = $6",
         )
-        .bind(now)
+        .bind(used_at)
         .bind(i64::from(c.failures))
         .bind(i64::from(c.untrusted_failures))
         .bind(i64::from(c.untrusted_locks))

@@ -1,7 +1,7 @@
 //! The OpenID provider's records: clients, signing keys, authorization
 //! codes, pushed requests, refresh tokens, revocations, consents.
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Result, StoreError, Tx, corrupt, is_unique_violation};
 
@@ -136,6 +136,13 @@ pub struct NewToken<'a> {
     pub expires_at: i64,
 }
 
+/// The client columns an operator changes one at a time.
+enum ClientColumn {
+    IdTokenAlg,
+    SecretHash,
+    Status,
+}
+
 impl Tx {
     // ----- clients -----
 
@@ -183,34 +190,36 @@ impl Tx {
     }
 
     pub async fn update_client_id_token_alg(&mut self, client_id: &str, alg: &str) -> Result<()> {
-        let r = sqlx::query("UPDATE oidc_clients SET id_token_alg = $1 WHERE client_id = $2")
-            .bind(alg)
-            .bind(client_id)
-            .execute(self.conn())
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.update_client_column(client_id, ClientColumn::IdTokenAlg, alg)
+            .await
     }
 
     /// Replaces a client's secret (its keyed hash).
     pub async fn update_client_secret_hash(&mut self, client_id: &str, hash: &str) -> Result<()> {
-        let r = sqlx::query("UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2")
-            .bind(hash)
-            .bind(client_id)
-            .execute(self.conn())
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.update_client_column(client_id, ClientColumn::SecretHash, hash)
+            .await
     }
 
     pub async fn update_client_status(&mut self, client_id: &str, status: &str) -> Result<()> {
-        let r = sqlx::query("UPDATE oidc_clients SET status = $1 WHERE client_id = $2")
-            .bind(status)
-            .bind(client_id)
+        self.update_client_column(client_id, ClientColumn::Status, status)
+            .await
+    }
+
+    async fn update_client_column(
+        &mut self,
+        client_id: &str,
+        column: ClientColumn,
+        value: &str,
+    ) -> Result<()> {
+        let column = match column {
+            ClientColumn::IdTokenAlg => "id_token_alg",
+            ClientColumn::SecretHash => "secret_hash",
+            ClientColumn::Status => "status",
+        };
+        let sql = format!("UPDATE oidc_clients SET {column} = $1 WHERE client_id = $2");
+        let r = sqlx::query(AssertSqlSafe(sql))
+            .bind(value.to_owned())
+            .bind(client_id.to_owned())
             .execute(self.conn())
             .await?;
         if r.rows_affected() == 0 {
