@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::login::{Flow, Step, finish, save, start_with};
 use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
-use crate::provider::PAR_TTL;
+use crate::provider::{AuthenticatedClient, PAR_TTL};
 use crate::service::cookie_hash;
 
 type Params = Vec<(String, String)>;
@@ -442,7 +442,7 @@ async fn client_of(
     authorization: Option<&str>,
     params: &Params,
     endpoint: &str,
-) -> Result<crate::provider::AuthenticatedClient, Response> {
+) -> Result<AuthenticatedClient, Response> {
     let presented = grant::presented_client(authorization, params).map_err(|e| oauth_error(&e))?;
     match s.nyckel.authenticate_client(&presented, endpoint).await {
         Ok(Ok(c)) => Ok(c),
@@ -584,19 +584,50 @@ fn invalid_token() -> Response {
     r
 }
 
-pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = bearer(&headers) else {
-        return no_token();
+/// The valid access token a resource request carries, or the answer to
+/// give: the bare challenge without a token, `invalid_token` for a bad one.
+async fn access_token_of(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<nyckel_oidc::tokens::AccessTokenClaims, Response> {
+    let Some(token) = bearer(headers) else {
+        return Err(no_token());
     };
     match s.nyckel.verify_access_token(token).await {
-        Ok(Some(at)) => match s.nyckel.userinfo(&at).await {
-            Ok(Some(v)) => json_response(StatusCode::OK, &v),
-            Ok(None) => invalid_token(),
-            Err(e) => server_error(&s, e),
-        },
+        Ok(Some(at)) => Ok(at),
+        Ok(None) => Err(invalid_token()),
+        Err(e) => Err(server_error(s, e)),
+    }
+}
+
+pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let at = match access_token_of(&s, &headers).await {
+        Ok(at) => at,
+        Err(r) => return r,
+    };
+    match s.nyckel.userinfo(&at).await {
+        Ok(Some(v)) => json_response(StatusCode::OK, &v),
         Ok(None) => invalid_token(),
         Err(e) => server_error(&s, e),
     }
+}
+
+/// The authenticated client and the `token` parameter of a revocation or
+/// introspection request, or the error response.
+async fn client_and_token<'p>(
+    s: &AppState,
+    headers: &HeaderMap,
+    params: &'p Params,
+    endpoint: &str,
+) -> Result<(AuthenticatedClient, &'p str), Response> {
+    let client = client_of(s, authorization_header(headers), params, endpoint).await?;
+    let Some((_, token)) = params.iter().find(|(k, _)| k == "token") else {
+        return Err(oauth_error(&OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "token missing",
+        )));
+    };
+    Ok((client, token))
 }
 
 pub(crate) async fn revoke(
@@ -604,19 +635,16 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     Form(params): Form<Params>,
 ) -> Response {
-    let client = match client_of(
+    let (client, token) = match client_and_token(
         &s,
-        authorization_header(&headers),
+        &headers,
         &params,
         nyckel_oidc::discovery::paths::REVOKE,
     )
     .await
     {
-        Ok(c) => c,
+        Ok(ct) => ct,
         Err(r) => return r,
-    };
-    let Some((_, token)) = params.iter().find(|(k, _)| k == "token") else {
-        return oauth_error(&OAuthError::new(ErrorCode::InvalidRequest, "token missing"));
     };
     match s.nyckel.revoke(&client, token).await {
         // RFC 7009 §2.2: 200 whether or not the token was valid.
@@ -630,19 +658,16 @@ pub(crate) async fn introspect(
     headers: HeaderMap,
     Form(params): Form<Params>,
 ) -> Response {
-    let client = match client_of(
+    let (client, token) = match client_and_token(
         &s,
-        authorization_header(&headers),
+        &headers,
         &params,
         nyckel_oidc::discovery::paths::INTROSPECT,
     )
     .await
     {
-        Ok(c) => c,
+        Ok(ct) => ct,
         Err(r) => return r,
-    };
-    let Some((_, token)) = params.iter().find(|(k, _)| k == "token") else {
-        return oauth_error(&OAuthError::new(ErrorCode::InvalidRequest, "token missing"));
     };
     match s.nyckel.introspect(&client, token).await {
         Ok(v) => json_response(StatusCode::OK, &v),
@@ -790,13 +815,9 @@ pub(crate) async fn cpr_match(
     headers: HeaderMap,
     Form(f): Form<CprMatchForm>,
 ) -> Response {
-    let Some(token) = bearer(&headers) else {
-        return no_token();
-    };
-    let at = match s.nyckel.verify_access_token(token).await {
-        Ok(Some(at)) => at,
-        Ok(None) => return invalid_token(),
-        Err(e) => return server_error(&s, e),
+    let at = match access_token_of(&s, &headers).await {
+        Ok(at) => at,
+        Err(r) => return r,
     };
     match s.nyckel.cpr_match(&at, &f.cpr).await {
         Ok(Ok(m)) => json_response(StatusCode::OK, &json!({ "match": m })),
