@@ -11,6 +11,7 @@ pub mod assurance;
 pub mod audit;
 pub mod credential;
 pub mod enrollment;
+pub mod html;
 pub mod ids;
 pub mod keycard;
 pub mod lockout;

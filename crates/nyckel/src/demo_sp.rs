@@ -27,6 +27,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use nyckel_core::html::escape;
 use nyckel_core::secret::{SecretString, ct_eq};
 use rand::RngExt as _;
 use serde::Deserialize;
@@ -793,22 +794,6 @@ fn logged_in_page(login: &Login) -> String {
     )
 }
 
-/// HTML-escapes text for element content and quoted attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -817,15 +802,6 @@ mod tests {
 
     const ISS: &str = "http://127.0.0.1:8080";
     const NOW: u64 = 1_800_000_000;
-
-    #[test]
-    fn ok_escape() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-        assert_eq!(escape("Søren Ærø"), "Søren Ærø");
-    }
 
     #[test]
     fn ok_pkce_and_at_hash_vectors() {
