@@ -21,6 +21,15 @@ pub struct Holder {
     pub codes: BTreeMap<String, String>,
 }
 
+impl Holder {
+    /// Logins this holder can still do: every key but the one `prepare`'s
+    /// activation used (conservative: an attempt counts whether or not it
+    /// used a key).
+    pub fn logins(&self) -> usize {
+        self.codes.len().saturating_sub(1)
+    }
+}
+
 pub fn read(path: &Path) -> anyhow::Result<Vec<Holder>> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;

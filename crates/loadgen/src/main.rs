@@ -17,13 +17,11 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod argon2_bound;
-mod holders;
 mod import;
 mod login;
 mod prepare;
-mod proc_stat;
-mod stats;
 
+use nyckel_loadgen::{holders, proc_stat, stats};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

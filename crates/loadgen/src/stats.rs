@@ -22,6 +22,23 @@ impl Samples {
         self.0.get(i).map(|d| d.as_secs_f64() * 1000.0)
     }
 
+    /// `p50 … p95 … p99` in milliseconds, for a summary line.
+    pub fn summary(&self) -> String {
+        let f = |p| {
+            self.percentile_ms(p)
+                .map_or("-".into(), |v| format!("{v:.2}"))
+        };
+        format!("p50 {} p95 {} p99 {} ms", f(50.0), f(95.0), f(99.0))
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "p50": self.percentile_ms(50.0),
+            "p95": self.percentile_ms(95.0),
+            "p99": self.percentile_ms(99.0),
+        })
+    }
+
     pub fn mean_ms(&self) -> Option<f64> {
         if self.0.is_empty() {
             return None;

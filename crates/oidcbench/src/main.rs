@@ -21,7 +21,6 @@
 
 mod cc;
 mod grants;
-mod holders;
 mod inproc;
 mod login;
 mod register;
@@ -29,6 +28,7 @@ mod rp;
 mod sign;
 mod stats;
 
+use nyckel_loadgen::holders;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
