@@ -33,7 +33,12 @@ use nyckel_store::{CredentialRow, Tx};
 
 /// A short public id of a session (the `sid` claim): not the cookie.
 pub(crate) fn session_id(session_cookie: &str) -> String {
-    cookie_hash(session_cookie)[..22].to_owned()
+    sid_of_hash(&cookie_hash(session_cookie))
+}
+
+/// [`session_id`] from the session's key (the cookie's SHA-256).
+pub(crate) fn sid_of_hash(session_hash: &str) -> String {
+    session_hash[..22].to_owned()
 }
 
 /// Where a login flow is.

@@ -62,6 +62,38 @@ impl AppStateInner {
     }
 }
 
+/// The browser's session, when it is live and its holder may log in.
+pub(crate) struct LiveSession {
+    /// The SHA-256 of the session cookie: the row's key.
+    pub hash: String,
+    pub row: nyckel_store::SessionRow,
+    pub identity: nyckel_store::IdentityRow,
+}
+
+/// Reads the session the browser's cookie names (single sign-on, logout,
+/// My nyckel).
+pub(crate) async fn live_session(
+    s: &AppState,
+    jar: &axum_extra::extract::CookieJar,
+) -> Result<Option<LiveSession>, nyckel_store::StoreError> {
+    let Some(cookie) = jar.get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = crate::service::cookie_hash(cookie.value());
+    let mut tx = s.nyckel.store.read().await?;
+    let Some(row) = tx.find_session(&hash, s.nyckel.now()).await? else {
+        return Ok(None);
+    };
+    let Some(identity) = tx.find_identity(&row.identity_id).await? else {
+        return Ok(None);
+    };
+    Ok(identity.status.may_log_in().then_some(LiveSession {
+        hash,
+        row,
+        identity,
+    }))
+}
+
 pub(crate) const FLOW_COOKIE: &str = "nyckel_flow";
 pub(crate) const SESSION_COOKIE: &str = "nyckel_session";
 pub(crate) const DEVICE_COOKIE: &str = "nyckel_device";

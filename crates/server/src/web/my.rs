@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::login::{ReportForm, record_report};
 use super::{AppState, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint};
-use crate::service::{BlockTarget, cookie_hash};
+use crate::service::BlockTarget;
 
 struct Holder {
     session_hash: String,
@@ -27,29 +27,18 @@ struct Holder {
 }
 
 async fn holder(s: &AppState, jar: &CookieJar) -> Result<Holder, WebError> {
-    let cookie = jar.get(SESSION_COOKIE).ok_or(WebError::NoSession)?;
-    let session_hash = cookie_hash(cookie.value());
+    let live = super::live_session(s, jar)
+        .await?
+        .ok_or(WebError::NoSession)?;
     let mut tx = s.nyckel.store.read().await?;
-    let session = tx
-        .find_session(&session_hash, s.nyckel.now())
-        .await?
-        .ok_or(WebError::NoSession)?;
-    let identity = tx
-        .find_identity(&session.identity_id)
-        .await?
-        .ok_or(WebError::NoSession)?;
     let person = tx
-        .find_person(&identity.person_id)
+        .find_person(&live.identity.person_id)
         .await?
         .ok_or(WebError::NoSession)?;
-    tx.commit().await?;
-    if !identity.status.may_log_in() {
-        return Err(WebError::NoSession);
-    }
     Ok(Holder {
-        session_hash,
-        session,
-        identity,
+        session_hash: live.hash,
+        session: live.row,
+        identity: live.identity,
         person,
     })
 }

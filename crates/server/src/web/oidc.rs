@@ -21,7 +21,6 @@ use serde_json::json;
 use super::login::{Flow, Step, finish, save, start_with};
 use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
 use crate::provider::{AuthenticatedClient, PAR_TTL};
-use crate::service::cookie_hash;
 
 type Params = Vec<(String, String)>;
 
@@ -203,26 +202,10 @@ async fn authorize_inner(
     }
     // Single sign-on: an existing session that satisfies the request.
     let now_s = s.nyckel.now() / 1000;
-    let session = match jar.get(SESSION_COOKIE) {
-        Some(c) => {
-            let mut tx = s.nyckel.store.read().await?;
-            let row = tx
-                .find_session(&cookie_hash(c.value()), s.nyckel.now())
-                .await?;
-            let identity = match &row {
-                Some(r) => tx.find_identity(&r.identity_id).await?,
-                None => None,
-            };
-            tx.commit().await?;
-            match (row, identity) {
-                (Some(r), Some(i)) if i.status.may_log_in() => {
-                    Some((r, i, super::login::session_id(c.value())))
-                }
-                _ => None,
-            }
-        }
-        None => None,
-    };
+    let session = super::live_session(s, &jar).await?.map(|l| {
+        let sid = super::login::sid_of_hash(&l.hash);
+        (l.row, l.identity, sid)
+    });
     // A hint names the person the provider expects: a session of someone
     // else does not do (with prompt=none that is login_required).
     let session = match &req.id_token_hint {
@@ -693,19 +676,7 @@ pub(crate) async fn logout(
     Query(q): Query<LogoutParams>,
 ) -> Response {
     async {
-        let session = match jar.get(SESSION_COOKIE) {
-            Some(c) => {
-                let hash = cookie_hash(c.value());
-                let mut tx = s.nyckel.store.read().await?;
-                let row = tx.find_session(&hash, s.nyckel.now()).await?;
-                let identity = match &row {
-                    Some(r) => tx.find_identity(&r.identity_id).await?,
-                    None => None,
-                };
-                row.zip(identity).map(|(r, i)| (hash, r, i))
-            }
-            None => None,
-        };
+        let session = super::live_session(&s, &jar).await?;
         let hinted = match &q.id_token_hint {
             Some(h) => s.nyckel.id_token_hint_client(h).await?,
             None => None,
@@ -715,7 +686,12 @@ pub(crate) async fn logout(
             (Some(h), _) => Some(h.clone()),
             (None, c) => c.clone(),
         };
-        if let Some((hash, row, identity)) = &session {
+        if let Some(super::LiveSession {
+            hash,
+            row,
+            identity,
+        }) = &session
+        {
             let client = match &client_id {
                 Some(id) => s.nyckel.find_active_client(id).await?,
                 None => None,
