@@ -159,12 +159,16 @@ pub(crate) async fn start_with(
     step: Step,
     authz: Option<AuthorizationRequest>,
 ) -> Result<(CookieJar, Flow), WebError> {
-    // Two single statements: nothing is lost if only the first one happens.
-    let mut tx = s.nyckel.store.conn().await?;
+    // Replacing a flow deletes it and, if it was waiting for a key-card code,
+    // counts that in one transaction; a fresh start is one statement.
+    let mut tx = match jar.get(FLOW_COOKIE) {
+        Some(_) => s.nyckel.store.write().await?,
+        None => s.nyckel.store.conn().await?,
+    };
     if let Some(old) = jar.get(FLOW_COOKIE)
         && let Some(state) = tx.delete_flow(&cookie_hash(old.value())).await?
     {
-        count_if_abandoned(&s.nyckel, &state).await?;
+        count_if_abandoned(&s.nyckel, &mut tx, &state).await?;
     }
     let token = random_token();
     let flow = Flow {
@@ -189,7 +193,11 @@ pub(crate) async fn start_with(
 
 /// A flow that ends while a key-card challenge is shown and unanswered
 /// (restarted, or expired: see `web::sweep_expired`) counts as a wrong code.
-pub(crate) async fn count_if_abandoned(nyckel: &Nyckel, state: &str) -> Result<(), ServiceError> {
+pub(crate) async fn count_if_abandoned(
+    nyckel: &Nyckel,
+    tx: &mut Tx,
+    state: &str,
+) -> Result<(), ServiceError> {
     let Ok(FlowState {
         step:
             Step::KeyCard {
@@ -202,12 +210,9 @@ pub(crate) async fn count_if_abandoned(nyckel: &Nyckel, state: &str) -> Result<(
     else {
         return Ok(());
     };
-    let mut tx = nyckel.store.write().await?;
     nyckel
-        .count_unanswered_challenge(&mut tx, &identity_id, &challenge)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+        .count_unanswered_challenge(tx, &identity_id, &challenge)
+        .await
 }
 
 fn state_json(flow: &Flow) -> String {

@@ -134,15 +134,14 @@ async fn sweep_expired(nyckel: Nyckel) {
 /// counts as a wrong code), sessions and OpenID codes and requests.
 /// Returns how many rows went.
 pub async fn sweep(nyckel: &Nyckel) -> Result<u64, ServiceError> {
+    // One transaction: a flow is gone only together with its count.
     let mut tx = nyckel.store.write().await?;
     let (sessions, flows) = tx.delete_expired(nyckel.now()).await?;
     let oidc = tx.delete_expired_oidc(nyckel.now()).await?;
-    tx.commit().await?;
     for state in &flows {
-        if let Err(e) = login::count_if_abandoned(nyckel, state).await {
-            tracing::warn!(error = %e, "could not count an unanswered key-card challenge");
-        }
+        login::count_if_abandoned(nyckel, &mut tx, state).await?;
     }
+    tx.commit().await?;
     Ok(sessions + oidc + flows.len() as u64)
 }
 
