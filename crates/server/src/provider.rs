@@ -1080,17 +1080,10 @@ impl Nyckel {
         client: &ClientRow,
         person_id: Option<&str>,
     ) -> Result<Option<bool>> {
-        let issuer = self.issuer()?;
-        let keys = self.keys().await?;
-        let expected = Expected {
-            issuer: issuer.as_str(),
-            audience: Some(&client.client_id),
-            typ: Some(keys::typ::JWT),
-            now: self.now() / 1000,
-            leeway: 0,
-            accept_expired: true,
-        };
-        let Ok(claims) = keys.verify::<IdTokenClaims>(hint, &expected) else {
+        let Some(claims) = self
+            .verify_id_token_hint(hint, Some(&client.client_id), Some(keys::typ::JWT))
+            .await?
+        else {
             return Ok(None);
         };
         let same = match person_id {
@@ -1105,20 +1098,32 @@ impl Nyckel {
 
     /// The ID token hint at logout: verified, expiry ignored. Returns the client id (aud).
     pub async fn id_token_hint_client(&self, hint: &str) -> Result<Option<String>> {
+        Ok(self
+            .verify_id_token_hint(hint, None, None)
+            .await?
+            .map(|c| c.aud))
+    }
+
+    /// An ID token nyckel signed, as a hint: issuer and signature always,
+    /// audience and header `typ` when given; expiry ignored (a hint may be
+    /// old). `None` if it does not verify.
+    async fn verify_id_token_hint(
+        &self,
+        hint: &str,
+        audience: Option<&str>,
+        typ: Option<&str>,
+    ) -> Result<Option<IdTokenClaims>> {
         let issuer = self.issuer()?;
         let keys = self.keys().await?;
         let expected = Expected {
             issuer: issuer.as_str(),
-            audience: None,
-            typ: None,
+            audience,
+            typ,
             now: self.now() / 1000,
             leeway: 0,
             accept_expired: true,
         };
-        Ok(keys
-            .verify::<IdTokenClaims>(hint, &expected)
-            .ok()
-            .map(|c| c.aud))
+        Ok(keys.verify::<IdTokenClaims>(hint, &expected).ok())
     }
 
     /// CPR match for providers not entitled to the CPR number: yes/no, at
