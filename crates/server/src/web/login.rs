@@ -372,33 +372,36 @@ async fn render_step(
             prefer_new,
         } => {
             let identity_id = identity_id.clone();
+            // One connection: the cards, and (if no key is shown yet) a key
+            // consumed and the flow saved, each a single statement.
+            let mut tx = s.nyckel.store.conn().await?;
+            let cards = tx
+                .find_live_credentials(&identity_id, CredentialKind::KeyCard)
+                .await?;
             if challenge.is_none() {
-                let mut tx = s.nyckel.store.read().await?;
-                let identity = tx.find_identity(&identity_id).await?;
-                tx.commit().await?;
-                let Some(identity) = identity else {
+                let Some(identity) = tx.find_identity(&identity_id).await? else {
                     return Err(WebError::FlowExpired);
                 };
-                match s.nyckel.start_key_challenge(&identity, *prefer_new).await? {
+                match s
+                    .nyckel
+                    .start_key_challenge_in(&mut tx, &identity, &cards, *prefer_new)
+                    .await?
+                {
                     Some(c) => *challenge = Some(c),
                     None => {
-                        finish(s, flow).await?;
+                        tx.delete_flow(&flow.id_hash).await?;
                         return Ok(no_usable_card(s));
                     }
                 }
-                save(s, flow).await?;
+                save_in(&mut tx, flow).await?;
             }
+            drop(tx);
             let Step::KeyCard {
                 challenge: Some(c), ..
             } = &flow.step
             else {
                 return Err(WebError::FlowExpired);
             };
-            let mut tx = s.nyckel.store.read().await?;
-            let cards = tx
-                .find_live_credentials(&identity_id, CredentialKind::KeyCard)
-                .await?;
-            drop(tx);
             key_card_page(s, &csrf, c, pending_card(&cards, c), error, status)
         }
     })
