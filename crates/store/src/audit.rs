@@ -1,9 +1,9 @@
 //! The hash-chained audit log (R-OPS-4).
 
+use crate::db::{Row, query};
 use nyckel_core::audit::{
     AuditEntry, ChainError, GENESIS, NewAuditEvent, entry_hash, verify_chain,
 };
-use sqlx::Row;
 
 use crate::{Result, Store, Tx, corrupt};
 
@@ -19,7 +19,7 @@ fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
         .map_err(|_| corrupt("audit hash is not 32 bytes"))
 }
 
-fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+fn entry_from_row(r: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
         seq: r.try_get("seq")?,
         at: r.try_get("at")?,
@@ -36,10 +36,9 @@ impl Tx {
     /// Appends an event to the chain. The head row is updated first, which
     /// serialises appenders on both backends (row lock / write lock).
     pub async fn append_audit(&mut self, event: &NewAuditEvent, now: i64) -> Result<i64> {
-        let head =
-            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(self.conn())
-                .await?;
+        let head = query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(self)
+            .await?;
         let seq: i64 = head.try_get("seq")?;
         let prev = hash32(head.try_get("hash")?)?;
         let detail = event.detail.to_string();
@@ -52,7 +51,7 @@ impl Tx {
             event.subject.as_deref(),
             &detail,
         );
-        sqlx::query(
+        query(
             "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(seq)
@@ -63,7 +62,7 @@ impl Tx {
         .bind(detail)
         .bind(prev.to_vec())
         .bind(hash.to_vec())
-        .execute(self.conn())
+        .execute(self)
         .await?;
         // The trigger `audit_log_head` (migration 0003) moves the head's hash.
         Ok(seq)
@@ -75,28 +74,27 @@ impl Tx {
         subject: &str,
         limit: i64,
     ) -> Result<Vec<AuditEntry>> {
-        let rows =
-            sqlx::query("SELECT * FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2")
-                .bind(subject)
-                .bind(limit)
-                .fetch_all(self.conn())
-                .await?;
+        let rows = query("SELECT * FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2")
+            .bind(subject)
+            .bind(limit)
+            .fetch_all(self)
+            .await?;
         rows.iter().map(entry_from_row).collect()
     }
 
     /// Entries with `seq > after`, oldest first.
     pub async fn find_audit_after(&mut self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+        let rows = query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(after)
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all(self)
             .await?;
         rows.iter().map(entry_from_row).collect()
     }
 
     async fn find_audit_head(&mut self) -> Result<(i64, [u8; 32])> {
-        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(self.conn())
+        let r = query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(self)
             .await?;
         Ok((r.try_get("seq")?, hash32(r.try_get("hash")?)?))
     }

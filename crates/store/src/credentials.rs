@@ -1,8 +1,8 @@
 //! Credentials and key-card keys.
 
+use crate::db::{Row, query};
 use nyckel_core::credential::{CredentialKind, CredentialStatus};
 use nyckel_core::lockout::FailureCounters;
-use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Result, StoreError, Tx, new_id, parse};
 
@@ -37,12 +37,12 @@ pub struct NewCredential<'a> {
 
 const CREDENTIAL_COLUMNS: &str = "id, identity_id, kind, status, label, secret_hash, data, failures, untrusted_failures, untrusted_locks, untrusted_locked_until, created_at, activated_at, last_used_at, expires_at, status_reason";
 
-fn count(row: &sqlx::any::AnyRow, col: &str) -> Result<u32> {
+fn count(row: &Row, col: &str) -> Result<u32> {
     let v: i64 = row.try_get(col)?;
     Ok(u32::try_from(v).unwrap_or(u32::MAX))
 }
 
-fn credential_from_row(row: &sqlx::any::AnyRow) -> Result<CredentialRow> {
+fn credential_from_row(row: &Row) -> Result<CredentialRow> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     Ok(CredentialRow {
@@ -67,7 +67,7 @@ fn credential_from_row(row: &sqlx::any::AnyRow) -> Result<CredentialRow> {
     })
 }
 
-fn key_number_of(row: &sqlx::any::AnyRow) -> Result<u16> {
+fn key_number_of(row: &Row) -> Result<u16> {
     let n: i64 = row.try_get("key_number")?;
     u16::try_from(n).map_err(|_| crate::corrupt("bad key number"))
 }
@@ -76,7 +76,7 @@ impl Tx {
     pub async fn insert_credential(&mut self, c: &NewCredential<'_>, now: i64) -> Result<String> {
         let id = new_id();
         let activated = (c.status == CredentialStatus::Active).then_some(now);
-        sqlx::query(
+        query(
             "INSERT INTO credentials (id, identity_id, kind, status, label, secret_hash, data, created_at, activated_at, expires_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id.clone())
@@ -90,17 +90,14 @@ impl Tx {
         .bind(activated)
         .bind(c.expires_at)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(id)
     }
 
     pub async fn find_credential(&mut self, id: &str) -> Result<Option<CredentialRow>> {
         let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
+        let row = query(sql).bind(id).fetch_optional(self).await?;
         row.as_ref().map(credential_from_row).transpose()
     }
 
@@ -109,10 +106,7 @@ impl Tx {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id = $1 ORDER BY created_at DESC, id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(identity_id)
-            .fetch_all(self.conn())
-            .await?;
+        let rows = query(sql).bind(identity_id).fetch_all(self).await?;
         rows.iter().map(credential_from_row).collect()
     }
 
@@ -148,10 +142,10 @@ impl Tx {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS}, (SELECT COUNT(*) FROM trusted_devices t WHERE t.device_hash = $1 AND t.identity_id = credentials.identity_id) AS trusted FROM credentials WHERE identity_id = $2 AND status NOT IN ('retired', 'revoked') ORDER BY created_at, id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let rows = query(sql)
             .bind(device_hash.unwrap_or(""))
             .bind(identity_id)
-            .fetch_all(self.conn())
+            .fetch_all(self)
             .await?;
         let mut trusted = false;
         let credentials = rows
@@ -172,7 +166,7 @@ impl Tx {
         reason: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE credentials SET status = $1, status_reason = $2, status_changed_at = $3, activated_at = CASE WHEN $4 = 'active' AND activated_at IS NULL THEN $5 ELSE activated_at END WHERE id = $6",
         )
         .bind(status.as_str())
@@ -181,7 +175,7 @@ impl Tx {
         .bind(status.as_str())
         .bind(now)
         .bind(id)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -214,7 +208,7 @@ impl Tx {
         c: &FailureCounters,
         used_at: Option<i64>,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE credentials SET last_used_at = COALESCE($1, last_used_at), failures = $2, untrusted_failures = $3, untrusted_locks = $4, untrusted_locked_until = $5 WHERE id = $6",
         )
         .bind(used_at)
@@ -223,7 +217,7 @@ impl Tx {
         .bind(i64::from(c.untrusted_locks))
         .bind(c.untrusted_locked_until)
         .bind(id)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
@@ -235,11 +229,11 @@ impl Tx {
         kind: CredentialKind,
         now: i64,
     ) -> Result<()> {
-        sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE identity_id = $2 AND kind = $3 AND status = 'active'")
+        query("UPDATE credentials SET last_used_at = $1 WHERE identity_id = $2 AND kind = $3 AND status = 'active'")
             .bind(now)
             .bind(identity_id)
             .bind(kind.as_str())
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
@@ -252,13 +246,13 @@ impl Tx {
         kind: CredentialKind,
         now: i64,
     ) -> Result<u64> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE credentials SET status = 'retired', status_changed_at = $1 WHERE identity_id = $2 AND kind = $3 AND status NOT IN ('retired', 'revoked')",
         )
         .bind(now)
         .bind(identity_id)
         .bind(kind.as_str())
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(r.rows_affected())
     }
@@ -284,22 +278,22 @@ impl Tx {
                 );
                 sql.push_str(&format!("({a}, {b}, {c})"));
             }
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = query(sql);
             for (number, hash) in chunk {
                 q = q
                     .bind(credential_id)
                     .bind(i64::from(*number))
                     .bind(hash.to_vec());
             }
-            q.execute(self.conn()).await?;
+            q.execute(self).await?;
         }
         Ok(())
     }
 
     pub async fn find_unused_keys(&mut self, credential_id: &str) -> Result<Vec<u16>> {
-        let rows = sqlx::query("SELECT key_number FROM key_card_keys WHERE credential_id = $1 AND used_at IS NULL ORDER BY key_number")
+        let rows = query("SELECT key_number FROM key_card_keys WHERE credential_id = $1 AND used_at IS NULL ORDER BY key_number")
             .bind(credential_id)
-            .fetch_all(self.conn())
+            .fetch_all(self)
             .await?;
         rows.iter().map(key_number_of).collect()
     }
@@ -312,15 +306,15 @@ impl Tx {
         key_number: u16,
         now: i64,
     ) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query(
+        let row = query(
             "UPDATE key_card_keys SET used_at = $1 WHERE credential_id = $2 AND key_number = $3 AND used_at IS NULL RETURNING code_hash",
         )
         .bind(now)
         .bind(credential_id)
         .bind(i64::from(key_number))
-        .fetch_optional(self.conn())
+        .fetch_optional(self)
         .await?;
-        Ok(row.map(|r| r.try_get("code_hash")).transpose()?)
+        row.map(|r| r.try_get("code_hash")).transpose()
     }
 
     /// Consumes one unused key of the card, chosen uniformly at random, and
@@ -332,13 +326,13 @@ impl Tx {
         credential_id: &str,
         now: i64,
     ) -> Result<Option<u16>> {
-        let row = sqlx::query(
+        let row = query(
             "UPDATE key_card_keys SET used_at = $1 WHERE credential_id = $2 AND used_at IS NULL AND key_number = (SELECT key_number FROM key_card_keys WHERE credential_id = $3 AND used_at IS NULL ORDER BY random() LIMIT 1) RETURNING key_number",
         )
         .bind(now)
         .bind(credential_id)
         .bind(credential_id)
-        .fetch_optional(self.conn())
+        .fetch_optional(self)
         .await?;
         row.as_ref().map(key_number_of).transpose()
     }
@@ -354,10 +348,10 @@ impl Tx {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS}, (SELECT k.code_hash FROM key_card_keys k WHERE k.credential_id = credentials.id AND k.key_number = $1) AS code_hash, (SELECT COUNT(*) FROM key_card_keys u WHERE u.credential_id = credentials.id AND u.used_at IS NULL) AS keys_left FROM credentials WHERE id = $2"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let row = query(sql)
             .bind(i64::from(key_number))
             .bind(credential_id)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         row.map(|r| {
             let left: i64 = r.try_get("keys_left")?;

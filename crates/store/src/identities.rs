@@ -1,10 +1,10 @@
 //! Identities (the holder's key), enrollments, terms acceptance and reports.
 
+use crate::db::{Row, query};
 use nyckel_core::credential::IdentityStatus;
 use nyckel_core::ids::UserId;
-use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Result, StoreError, Tx, corrupt, is_unique_violation, new_id, parse};
+use crate::{Result, StoreError, Tx, corrupt, new_id, parse};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityRow {
@@ -22,7 +22,7 @@ pub struct IdentityRow {
 
 const IDENTITY_COLUMNS: &str = "id, person_id, user_id, alias, status, status_reason, created_at, activated_at, terms_version, key_card_threshold";
 
-fn identity_from_row(row: &sqlx::any::AnyRow) -> Result<IdentityRow> {
+fn identity_from_row(row: &Row) -> Result<IdentityRow> {
     let user_id: String = row.try_get("user_id")?;
     let status: String = row.try_get("status")?;
     let terms: Option<i64> = row.try_get("terms_version")?;
@@ -59,9 +59,9 @@ impl Tx {
         value: &str,
     ) -> Result<Option<IdentityRow>> {
         let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE {clause}");
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let row = query(sql)
             .bind(value.to_owned())
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         row.as_ref().map(identity_from_row).transpose()
     }
@@ -100,7 +100,7 @@ impl Tx {
         now: i64,
     ) -> Result<IdentityRow> {
         let id = new_id();
-        let r = sqlx::query(
+        let r = query(
             "INSERT INTO identities (id, person_id, user_id, status, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id.clone())
@@ -109,16 +109,16 @@ impl Tx {
         .bind(IdentityStatus::PendingActivation.as_str())
         .bind(now)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await;
         match r {
             // No query may follow a failed statement in a PostgreSQL
             // transaction: tell the two constraints apart by name.
-            Err(sqlx::Error::Database(d)) if d.message().contains("person") => {
+            Err(e) if e.is_unique_violation() && e.to_string().contains("person") => {
                 Err(StoreError::Conflict("the person already has an identity"))
             }
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("user ID taken")),
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_unique_violation() => Err(StoreError::Conflict("user ID taken")),
+            Err(e) => Err(e),
             Ok(_) => self.find_identity(&id).await?.ok_or(StoreError::NotFound),
         }
     }
@@ -130,12 +130,12 @@ impl Tx {
         reason: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        let r = sqlx::query("UPDATE identities SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4")
+        let r = query("UPDATE identities SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4")
             .bind(status.as_str())
             .bind(reason.map(str::to_owned))
             .bind(now)
             .bind(id)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -144,13 +144,13 @@ impl Tx {
     }
 
     pub async fn update_identity_activated(&mut self, id: &str, now: i64) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE identities SET status = 'active', activated_at = $1, status_changed_at = $2 WHERE id = $3 AND status = 'pending-activation'",
         )
         .bind(now)
         .bind(now)
         .bind(id)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
@@ -161,24 +161,24 @@ impl Tx {
         id: &str,
         threshold: i64,
     ) -> Result<()> {
-        sqlx::query("UPDATE identities SET key_card_threshold = $1 WHERE id = $2")
+        query("UPDATE identities SET key_card_threshold = $1 WHERE id = $2")
             .bind(threshold)
             .bind(id)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
 
     /// Sets or clears the alias. An alias taken by someone else is a conflict.
     pub async fn update_identity_alias(&mut self, id: &str, alias: Option<&str>) -> Result<()> {
-        let r = sqlx::query("UPDATE identities SET alias = $1 WHERE id = $2")
+        let r = query("UPDATE identities SET alias = $1 WHERE id = $2")
             .bind(alias.map(str::to_owned))
             .bind(id)
-            .execute(self.conn())
+            .execute(self)
             .await;
         match r {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("alias taken")),
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_unique_violation() => Err(StoreError::Conflict("alias taken")),
+            Err(e) => Err(e),
             Ok(_) => Ok(()),
         }
     }
@@ -189,29 +189,27 @@ impl Tx {
         version: u32,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO terms_acceptances (identity_id, version, accepted_at) VALUES ($1, $2, $3)",
         )
         .bind(identity_id)
         .bind(i64::from(version))
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
-        sqlx::query(
-            "UPDATE identities SET terms_version = $1, terms_accepted_at = $2 WHERE id = $3",
-        )
-        .bind(i64::from(version))
-        .bind(now)
-        .bind(identity_id)
-        .execute(self.conn())
-        .await?;
+        query("UPDATE identities SET terms_version = $1, terms_accepted_at = $2 WHERE id = $3")
+            .bind(i64::from(version))
+            .bind(now)
+            .bind(identity_id)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
     pub async fn insert_enrollment(&mut self, e: &NewEnrollment<'_>, now: i64) -> Result<String> {
         let id = new_id();
         let documents = serde_json::to_string(e.documents).map_err(corrupt)?;
-        sqlx::query(
+        query(
             "INSERT INTO enrollments (id, person_id, identity_id, channel, documents, witness_person_id, outcome, refusal_rule, officer, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id.clone())
@@ -224,7 +222,7 @@ impl Tx {
         .bind(e.refusal_rule.map(str::to_owned))
         .bind(e.officer)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(id)
     }
@@ -237,7 +235,7 @@ impl Tx {
         now: i64,
     ) -> Result<String> {
         let id = new_id();
-        sqlx::query(
+        query(
             "INSERT INTO register_reports (id, identity_id, person_id, note, status, reported_at) VALUES ($1, $2, $3, $4, 'open', $5)",
         )
         .bind(id.clone())
@@ -245,16 +243,16 @@ impl Tx {
         .bind(person_id)
         .bind(note)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(id)
     }
 
     pub async fn count_register_reports(&mut self, identity_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM register_reports WHERE identity_id = $1")
+        let row = query("SELECT COUNT(*) AS n FROM register_reports WHERE identity_id = $1")
             .bind(identity_id)
-            .fetch_one(self.conn())
+            .fetch_one(self)
             .await?;
-        Ok(row.try_get("n")?)
+        row.try_get("n")
     }
 }

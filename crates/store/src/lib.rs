@@ -2,14 +2,15 @@
 //! PostgreSQL (production, several server processes).
 //!
 //! Every query of nyckel lives here. Both backends run the same SQL through
-//! sqlx's `Any` driver: the SQL is kept to the dialects' common subset, times
-//! are Unix milliseconds and identifiers text, and each dialect has its own
-//! migrations folder. Depends on `nyckel-core` for its types; knows nothing of
-//! HTTP.
+//! one small query API ([`db`]): rusqlite, in place, for SQLite; sqlx for
+//! PostgreSQL. The SQL is kept to the dialects' common subset, times are Unix
+//! milliseconds and identifiers text, and each dialect has its own migrations
+//! folder. Depends on `nyckel-core` for its types; knows nothing of HTTP.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit;
 mod credentials;
+pub(crate) mod db;
 mod identities;
 mod oidc;
 mod outbox;
@@ -18,9 +19,9 @@ mod sessions;
 
 use std::str::FromStr;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Transaction};
 
 pub use audit::VerifyReport;
 pub use credentials::{CredentialRow, NewCredential};
@@ -30,21 +31,38 @@ pub use outbox::{NewLetter, OutboxRow};
 pub use persons::{IMPORT_CHUNK, ImportStats, PersonRow};
 pub use sessions::{FlowRow, SessionRow};
 
+use db::{Arg, Row};
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("unsupported database URL (use sqlite:… or postgres://…)")]
+    #[error("unsupported database URL (use sqlite://PATH or postgres://…)")]
     UnsupportedUrl,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl StoreError {
+    /// Whether this is a unique-constraint violation (on either backend).
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(e) => db::postgres::is_unique_violation(e),
+            StoreError::Sqlite(e) => db::sqlite::is_unique_violation(e),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -55,11 +73,16 @@ pub enum Dialect {
     Postgres,
 }
 
-/// The store: a connection pool and its dialect.
+/// The store: a connection pool of one of the two backends.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
-    dialect: Dialect,
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(db::sqlite::Pool),
+    Postgres(PgPool),
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -80,77 +103,61 @@ impl Default for StoreOptions {
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database.
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Self> {
-        sqlx::any::install_default_drivers();
-        let dialect = if url.starts_with("sqlite:") {
-            Dialect::Sqlite
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite(db::sqlite::Pool::open(url, options.max_connections)?)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Dialect::Postgres
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                // A ping before every checkout guards against a server that
+                // dropped the connection.
+                .test_before_acquire(true)
+                .connect(url)
+                .await?;
+            Backend::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let url = match dialect {
-            Dialect::Sqlite if !url.contains("mode=") => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}mode=rwc")
-            }
-            _ => url.to_owned(),
-        };
-        let connect = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            // A ping before every checkout guards against a PostgreSQL
-            // server that dropped the connection; an embedded SQLite file
-            // cannot, and there the ping is one more thread hand-off.
-            .test_before_acquire(dialect == Dialect::Postgres)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL lets readers go on while one writer writes; writers
-                        // take the lock up front (BEGIN IMMEDIATE) and wait for it.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(connect)
-            .await?;
-        let store = Self { pool, dialect };
+        let store = Self { backend };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {
-        match self.dialect {
-            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let mut tx = self.conn().await?;
+                tx.migrate_sqlite(&SQLITE_MIGRATIONS).await?;
+            }
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
-        self.dialect
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at
-    /// once, so that two writers never deadlock upgrading a read lock.
+    /// once (`BEGIN IMMEDIATE`, after the process's write gate), so that two
+    /// writers never deadlock upgrading a read lock.
     pub async fn write(&self) -> Result<Tx> {
-        let tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
+        let inner = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut lease = pool.acquire().await?;
+                lease.begin(true).await?;
+                Inner::Sqlite(lease)
+            }
+            Backend::Postgres(pool) => Inner::PgTx(pool.begin().await?),
         };
-        Ok(Tx {
-            tx: Inner::Tx(tx),
-            dialect: self.dialect,
-        })
+        Ok(Tx { inner })
     }
 
     /// A connection that only reads, without a transaction: each statement
     /// sees the database as of its own start. Saves the `BEGIN` and
-    /// `COMMIT` round trips (on SQLite each statement is a hand-off to the
-    /// connection's thread). Use [`Store::snapshot`] where several reads
+    /// `COMMIT` round trips. Use [`Store::snapshot`] where several reads
     /// must agree with each other.
     pub async fn read(&self) -> Result<Tx> {
         self.conn().await
@@ -160,37 +167,54 @@ impl Store {
     /// own. For a step whose writes are single statements that need not
     /// commit together (e.g. saving a login flow).
     pub async fn conn(&self) -> Result<Tx> {
-        Ok(Tx {
-            tx: Inner::Conn(self.pool.acquire().await?),
-            dialect: self.dialect,
-        })
+        let inner = match &self.backend {
+            Backend::Sqlite(pool) => Inner::Sqlite(pool.acquire().await?),
+            Backend::Postgres(pool) => Inner::PgConn(pool.acquire().await?),
+        };
+        Ok(Tx { inner })
     }
 
     /// A read-only transaction: all its reads see one snapshot.
     pub async fn snapshot(&self) -> Result<Tx> {
-        Ok(Tx {
-            tx: Inner::Tx(self.pool.begin().await?),
-            dialect: self.dialect,
-        })
+        let inner = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut lease = pool.acquire().await?;
+                lease.begin(false).await?;
+                Inner::Sqlite(lease)
+            }
+            Backend::Postgres(pool) => Inner::PgTx(pool.begin().await?),
+        };
+        Ok(Tx { inner })
     }
 
     /// A cheap round trip, for readiness probes.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut tx = self.conn().await?;
+        db::query("SELECT 1").fetch_all(&mut tx).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(pool) => pool.close(),
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// Runs raw SQL: for tests that tamper with the database on purpose.
     #[doc(hidden)]
     pub async fn dangerous_execute_raw(&self, sql: &str) -> Result<u64> {
-        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected())
+        let mut tx = self.conn().await?;
+        match &mut tx.inner {
+            Inner::Sqlite(lease) => lease.batch(sql).await,
+            Inner::PgConn(c) => {
+                let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut **c)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+            Inner::PgTx(_) => Err(StoreError::Closed),
+        }
     }
 }
 
@@ -198,43 +222,53 @@ impl Store {
 /// Every query method of the store is on `Tx`, so that a change and the
 /// audit entry describing it commit together.
 pub struct Tx {
-    tx: Inner,
-    dialect: Dialect,
+    inner: Inner,
 }
 
 enum Inner {
-    Tx(Transaction<'static, Any>),
-    Conn(PoolConnection<Any>),
+    Sqlite(db::sqlite::Lease),
+    PgTx(Transaction<'static, Postgres>),
+    PgConn(PoolConnection<Postgres>),
 }
 
 impl Tx {
     /// Commits; for a plain reading connection, gives it back to the pool.
     pub async fn commit(self) -> Result<()> {
-        if let Inner::Tx(tx) = self.tx {
-            tx.commit().await?;
+        match self.inner {
+            Inner::Sqlite(mut lease) => lease.finish(true),
+            Inner::PgTx(tx) => Ok(tx.commit().await?),
+            Inner::PgConn(_) => Ok(()),
         }
-        Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {
-        if let Inner::Tx(tx) = self.tx {
-            tx.rollback().await?;
-        }
-        Ok(())
-    }
-
-    fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        match &mut self.tx {
-            Inner::Tx(tx) => tx,
-            Inner::Conn(c) => c,
+        match self.inner {
+            Inner::Sqlite(mut lease) => lease.finish(false),
+            Inner::PgTx(tx) => Ok(tx.rollback().await?),
+            Inner::PgConn(_) => Ok(()),
         }
     }
 
-    /// The `i`-th (1-based) bind parameter in this dialect. SQLite gets `?`:
-    /// sqlx resolves `$N` on SQLite by scanning, which is quadratic in the
-    /// number of parameters of large multi-row statements.
+    fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Sqlite(_) => Dialect::Sqlite,
+            Inner::PgTx(_) | Inner::PgConn(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs one statement on this connection (the store's [`db::Query`]).
+    async fn run(&mut self, sql: &str, args: Vec<Arg>, want_rows: bool) -> Result<(Vec<Row>, u64)> {
+        match &mut self.inner {
+            Inner::Sqlite(lease) => lease.run(sql, &args, want_rows).await,
+            Inner::PgTx(tx) => db::postgres::run(tx, sql, args, want_rows).await,
+            Inner::PgConn(c) => db::postgres::run(c, sql, args, want_rows).await,
+        }
+    }
+
+    /// The `i`-th (1-based) bind parameter in this dialect. SQLite gets a
+    /// positional `?`, which binds without looking up a name.
     pub(crate) fn param(&self, i: usize) -> String {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Sqlite => "?".to_owned(),
             Dialect::Postgres => format!("${i}"),
         }
@@ -243,10 +277,70 @@ impl Tx {
     /// Tunes this connection for a bulk load (a larger page cache, so that
     /// a long import transaction need not spill pages). SQLite only.
     pub async fn prepare_bulk_load(&mut self) -> Result<()> {
-        if self.dialect == Dialect::Sqlite {
-            sqlx::query("PRAGMA cache_size = -262144")
-                .execute(self.conn())
+        if let Inner::Sqlite(lease) = &mut self.inner {
+            lease.batch("PRAGMA cache_size = -262144").await?;
+        }
+        Ok(())
+    }
+
+    /// Applies the SQLite migrations not yet applied, each in its own
+    /// transaction, recording them as sqlx does (`_sqlx_migrations`), so
+    /// that databases made by earlier versions of nyckel open unchanged.
+    async fn migrate_sqlite(&mut self, migrator: &sqlx::migrate::Migrator) -> Result<()> {
+        let Inner::Sqlite(lease) = &mut self.inner else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        lease
+            .batch(
+                "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+                    version BIGINT PRIMARY KEY,
+                    description TEXT NOT NULL,
+                    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                    success BOOLEAN NOT NULL,
+                    checksum BLOB NOT NULL,
+                    execution_time BIGINT NOT NULL
+                );",
+            )
+            .await?;
+        let applied = db::query("SELECT version, success, checksum FROM _sqlx_migrations")
+            .fetch_all(self)
+            .await?;
+        let mut done = std::collections::HashMap::new();
+        for row in &applied {
+            let version: i64 = row.try_get("version")?;
+            if !row.try_get::<bool>("success")? {
+                return Err(sqlx::migrate::MigrateError::Dirty(version).into());
+            }
+            done.insert(version, row.try_get::<Vec<u8>>("checksum")?);
+        }
+        for m in migrator.iter() {
+            if m.migration_type.is_down_migration() {
+                continue;
+            }
+            if let Some(sum) = done.get(&m.version) {
+                if sum.as_slice() != &*m.checksum {
+                    return Err(sqlx::migrate::MigrateError::VersionMismatch(m.version).into());
+                }
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let Inner::Sqlite(lease) = &mut self.inner else {
+                return Err(StoreError::UnsupportedUrl);
+            };
+            lease.begin(true).await?;
+            lease.batch(m.sql.as_str()).await?;
+            let nanos = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
+            db::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, 1, $3, $4)")
+                .bind(m.version)
+                .bind(m.description.to_string())
+                .bind(m.checksum.to_vec())
+                .bind(nanos)
+                .execute(self)
                 .await?;
+            let Inner::Sqlite(lease) = &mut self.inner else {
+                return Err(StoreError::UnsupportedUrl);
+            };
+            lease.finish(true)?;
         }
         Ok(())
     }
@@ -264,16 +358,4 @@ pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
 /// A new random identifier.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-/// Whether an error is a unique-constraint violation.
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(d) => {
-            d.is_unique_violation()
-                || d.message().contains("UNIQUE constraint failed")
-                || d.code().as_deref() == Some("23505")
-        }
-        _ => false,
-    }
 }

@@ -1,9 +1,9 @@
 //! The OpenID provider's records: clients, signing keys, authorization
 //! codes, pushed requests, refresh tokens, revocations, consents.
 
-use sqlx::{AssertSqlSafe, Row};
+use crate::db::{Row, query};
 
-use crate::{Result, StoreError, Tx, corrupt, is_unique_violation};
+use crate::{Result, StoreError, Tx, corrupt};
 
 /// A registered client (relying party).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ fn list_json(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-fn client_from_row(r: &sqlx::any::AnyRow) -> Result<ClientRow> {
+fn client_from_row(r: &Row) -> Result<ClientRow> {
     let redirect: String = r.try_get("redirect_uris")?;
     let logout: String = r.try_get("post_logout_redirect_uris")?;
     let grants: String = r.try_get("grant_types")?;
@@ -106,7 +106,7 @@ pub struct TokenRow {
     pub revoked_at: Option<i64>,
 }
 
-fn token_from_row(r: &sqlx::any::AnyRow) -> Result<TokenRow> {
+fn token_from_row(r: &Row) -> Result<TokenRow> {
     Ok(TokenRow {
         id: r.try_get("id")?,
         kind: r.try_get("kind")?,
@@ -147,7 +147,7 @@ impl Tx {
     // ----- clients -----
 
     pub async fn insert_client(&mut self, c: &ClientRow) -> Result<()> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT INTO oidc_clients (client_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, grant_types, allow_cpr, require_par, subject_type, jwks_uri, jwks, status, created_at, id_token_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(c.client_id.clone())
@@ -165,26 +165,26 @@ impl Tx {
         .bind(c.status.clone())
         .bind(c.created_at)
         .bind(c.id_token_alg.clone())
-        .execute(self.conn())
+        .execute(self)
         .await;
         match r {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("client id taken")),
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_unique_violation() => Err(StoreError::Conflict("client id taken")),
+            Err(e) => Err(e),
             Ok(_) => Ok(()),
         }
     }
 
     pub async fn find_client(&mut self, client_id: &str) -> Result<Option<ClientRow>> {
-        let row = sqlx::query("SELECT * FROM oidc_clients WHERE client_id = $1")
+        let row = query("SELECT * FROM oidc_clients WHERE client_id = $1")
             .bind(client_id)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         row.as_ref().map(client_from_row).transpose()
     }
 
     pub async fn find_clients(&mut self) -> Result<Vec<ClientRow>> {
-        let rows = sqlx::query("SELECT * FROM oidc_clients ORDER BY created_at, client_id")
-            .fetch_all(self.conn())
+        let rows = query("SELECT * FROM oidc_clients ORDER BY created_at, client_id")
+            .fetch_all(self)
             .await?;
         rows.iter().map(client_from_row).collect()
     }
@@ -217,10 +217,10 @@ impl Tx {
             ClientColumn::Status => "status",
         };
         let sql = format!("UPDATE oidc_clients SET {column} = $1 WHERE client_id = $2");
-        let r = sqlx::query(AssertSqlSafe(sql))
+        let r = query(sql)
             .bind(value.to_owned())
             .bind(client_id.to_owned())
-            .execute(self.conn())
+            .execute(self)
             .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -238,14 +238,11 @@ impl Tx {
             "DELETE FROM client_assertion_jtis WHERE client_id = $1",
             "DELETE FROM cpr_match_attempts WHERE client_id = $1",
         ] {
-            sqlx::query(sql)
-                .bind(client_id)
-                .execute(self.conn())
-                .await?;
+            query(sql).bind(client_id).execute(self).await?;
         }
-        let r = sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1")
+        let r = query("DELETE FROM oidc_clients WHERE client_id = $1")
             .bind(client_id)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -256,7 +253,7 @@ impl Tx {
     // ----- signing keys -----
 
     pub async fn insert_signing_key(&mut self, k: &SigningKeyRow) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, retired_at, publish_until) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(k.kid.clone())
@@ -266,18 +263,18 @@ impl Tx {
         .bind(k.created_at)
         .bind(k.retired_at)
         .bind(k.publish_until)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
 
     /// Keys still signing or still published at `now`, newest first.
     pub async fn find_signing_keys(&mut self, now: i64) -> Result<Vec<SigningKeyRow>> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT * FROM signing_keys WHERE publish_until IS NULL OR publish_until > $1 ORDER BY created_at DESC, kid",
         )
         .bind(now)
-        .fetch_all(self.conn())
+        .fetch_all(self)
         .await?;
         rows.iter()
             .map(|r| {
@@ -302,13 +299,13 @@ impl Tx {
         now: i64,
         publish_until: i64,
     ) -> Result<u64> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE signing_keys SET retired_at = $1, publish_until = $2 WHERE alg = $3 AND retired_at IS NULL",
         )
         .bind(now)
         .bind(publish_until)
         .bind(alg)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(r.rows_affected())
     }
@@ -324,7 +321,7 @@ impl Tx {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO authorization_codes (code_hash, client_id, identity_id, grant_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(code_hash)
@@ -333,21 +330,21 @@ impl Tx {
         .bind(grant_data)
         .bind(now)
         .bind(expires_at)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
 
     /// Spends a code atomically, or reports that it was spent before.
     pub async fn redeem_code(&mut self, code_hash: &str, now: i64) -> Result<Redeemed> {
-        let row = sqlx::query(
+        let row = query(
             "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING client_id, identity_id, grant_data, expires_at, used_at",
         )
         .bind(now)
         .bind(code_hash)
-        .fetch_optional(self.conn())
+        .fetch_optional(self)
         .await?;
-        let read = |r: &sqlx::any::AnyRow| -> Result<CodeRow> {
+        let read = |r: &Row| -> Result<CodeRow> {
             Ok(CodeRow {
                 client_id: r.try_get("client_id")?,
                 identity_id: r.try_get("identity_id")?,
@@ -359,11 +356,11 @@ impl Tx {
         if let Some(r) = row {
             return Ok(Redeemed::Fresh(read(&r)?));
         }
-        let row = sqlx::query(
+        let row = query(
             "SELECT client_id, identity_id, grant_data, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash)
-        .fetch_optional(self.conn())
+        .fetch_optional(self)
         .await?;
         Ok(match row {
             Some(r) => Redeemed::Replayed(read(&r)?),
@@ -378,12 +375,12 @@ impl Tx {
         params: &str,
         expires_at: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO par_requests (request_uri, client_id, params, expires_at) VALUES ($1, $2, $3, $4)")
+        query("INSERT INTO par_requests (request_uri, client_id, params, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(request_uri)
             .bind(client_id)
             .bind(params)
             .bind(expires_at)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
@@ -394,9 +391,9 @@ impl Tx {
         request_uri: &str,
         now: i64,
     ) -> Result<Option<(String, String)>> {
-        let row = sqlx::query("DELETE FROM par_requests WHERE request_uri = $1 RETURNING client_id, params, expires_at")
+        let row = query("DELETE FROM par_requests WHERE request_uri = $1 RETURNING client_id, params, expires_at")
             .bind(request_uri)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         let Some(r) = row else { return Ok(None) };
         let expires: i64 = r.try_get("expires_at")?;
@@ -409,7 +406,7 @@ impl Tx {
     // ----- tokens -----
 
     pub async fn insert_token(&mut self, t: &NewToken<'_>, now: i64) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO oauth_tokens (id, kind, token_hash, family_id, code_hash, client_id, identity_id, grant_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(t.id)
@@ -422,34 +419,33 @@ impl Tx {
         .bind(t.grant_data)
         .bind(now)
         .bind(t.expires_at)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
 
     pub async fn find_refresh_token(&mut self, token_hash: &str) -> Result<Option<TokenRow>> {
-        let row =
-            sqlx::query("SELECT * FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'")
-                .bind(token_hash)
-                .fetch_optional(self.conn())
-                .await?;
+        let row = query("SELECT * FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'")
+            .bind(token_hash)
+            .fetch_optional(self)
+            .await?;
         row.as_ref().map(token_from_row).transpose()
     }
 
     pub async fn find_token(&mut self, id: &str) -> Result<Option<TokenRow>> {
-        let row = sqlx::query("SELECT * FROM oauth_tokens WHERE id = $1")
+        let row = query("SELECT * FROM oauth_tokens WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         row.as_ref().map(token_from_row).transpose()
     }
 
     /// Marks a refresh token used (rotated). `false` if it was used before: reuse.
     pub async fn update_token_used(&mut self, id: &str, now: i64) -> Result<bool> {
-        let r = sqlx::query("UPDATE oauth_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+        let r = query("UPDATE oauth_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -462,13 +458,13 @@ impl Tx {
         code_hash: Option<&str>,
         now: i64,
     ) -> Result<u64> {
-        let rows = sqlx::query(
+        let rows = query(
             "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (family_id = $2 OR code_hash = $3) RETURNING id, kind, expires_at",
         )
         .bind(now)
         .bind(family_id.map(str::to_owned))
         .bind(code_hash.map(str::to_owned))
-        .fetch_all(self.conn())
+        .fetch_all(self)
         .await?;
         for r in &rows {
             let kind: String = r.try_get("kind")?;
@@ -482,18 +478,18 @@ impl Tx {
     }
 
     pub async fn insert_revoked_jti(&mut self, jti: &str, expires_at: i64) -> Result<()> {
-        sqlx::query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+        query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)
             .bind(expires_at)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
 
     pub async fn is_jti_revoked(&mut self, jti: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 AS one FROM revoked_jtis WHERE jti = $1")
+        let row = query("SELECT 1 AS one FROM revoked_jtis WHERE jti = $1")
             .bind(jti)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         Ok(row.is_some())
     }
@@ -505,13 +501,13 @@ impl Tx {
         jti: &str,
         expires_at: i64,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (client_id, jti) DO NOTHING",
         )
         .bind(client_id)
         .bind(jti)
         .bind(expires_at)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -526,11 +522,7 @@ impl Tx {
             "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
             "DELETE FROM oauth_tokens WHERE expires_at <= $1",
         ] {
-            n += sqlx::query(sql)
-                .bind(now)
-                .execute(self.conn())
-                .await?
-                .rows_affected();
+            n += query(sql).bind(now).execute(self).await?.rows_affected();
         }
         Ok(n)
     }
@@ -544,14 +536,14 @@ impl Tx {
         scopes: &str,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO consents (identity_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT (identity_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
         )
         .bind(identity_id)
         .bind(client_id)
         .bind(scopes)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
@@ -562,13 +554,12 @@ impl Tx {
         identity_id: &str,
         client_id: &str,
     ) -> Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT scopes FROM consents WHERE identity_id = $1 AND client_id = $2")
-                .bind(identity_id)
-                .bind(client_id)
-                .fetch_optional(self.conn())
-                .await?;
-        Ok(row.map(|r| r.try_get("scopes")).transpose()?)
+        let row = query("SELECT scopes FROM consents WHERE identity_id = $1 AND client_id = $2")
+            .bind(identity_id)
+            .bind(client_id)
+            .fetch_optional(self)
+            .await?;
+        row.map(|r| r.try_get("scopes")).transpose()
     }
 
     /// (client_id, client name, scopes, granted_at) for My nyckel.
@@ -576,11 +567,11 @@ impl Tx {
         &mut self,
         identity_id: &str,
     ) -> Result<Vec<(String, String, String, i64)>> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT c.client_id, o.name, c.scopes, c.granted_at FROM consents c JOIN oidc_clients o ON o.client_id = c.client_id WHERE c.identity_id = $1 ORDER BY o.name",
         )
         .bind(identity_id)
-        .fetch_all(self.conn())
+        .fetch_all(self)
         .await?;
         rows.iter()
             .map(|r| {
@@ -595,10 +586,10 @@ impl Tx {
     }
 
     pub async fn delete_consent(&mut self, identity_id: &str, client_id: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM consents WHERE identity_id = $1 AND client_id = $2")
+        let r = query("DELETE FROM consents WHERE identity_id = $1 AND client_id = $2")
             .bind(identity_id)
             .bind(client_id)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -611,15 +602,15 @@ impl Tx {
         client_id: &str,
         since: i64,
     ) -> Result<i64> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT COUNT(*) AS n FROM cpr_match_attempts WHERE identity_id = $1 AND client_id = $2 AND at > $3",
         )
         .bind(identity_id)
         .bind(client_id)
         .bind(since)
-        .fetch_one(self.conn())
+        .fetch_one(self)
         .await?;
-        Ok(row.try_get("n")?)
+        row.try_get("n")
     }
 
     pub async fn insert_cpr_match_attempt(
@@ -628,14 +619,12 @@ impl Tx {
         client_id: &str,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO cpr_match_attempts (identity_id, client_id, at) VALUES ($1, $2, $3)",
-        )
-        .bind(identity_id)
-        .bind(client_id)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
+        query("INSERT INTO cpr_match_attempts (identity_id, client_id, at) VALUES ($1, $2, $3)")
+            .bind(identity_id)
+            .bind(client_id)
+            .bind(now)
+            .execute(self)
+            .await?;
         Ok(())
     }
 }

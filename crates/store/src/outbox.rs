@@ -1,7 +1,7 @@
 //! The outbox: activation letters and key cards waiting to be posted. The
 //! plain content is kept only until the operator marks a letter dispatched.
 
-use sqlx::{AssertSqlSafe, Row};
+use crate::db::{Row, query};
 
 use crate::{Dialect, Result, StoreError, Tx};
 
@@ -29,7 +29,7 @@ pub struct NewLetter<'a> {
     pub body: &'a str,
 }
 
-fn letter_from_row(r: &sqlx::any::AnyRow) -> Result<OutboxRow> {
+fn letter_from_row(r: &Row) -> Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.try_get("id")?,
         identity_id: r.try_get("identity_id")?,
@@ -52,7 +52,7 @@ fn letter_id() -> String {
 impl Tx {
     pub async fn insert_letter(&mut self, l: &NewLetter<'_>, now: i64) -> Result<String> {
         let id = letter_id();
-        sqlx::query(
+        query(
             "INSERT INTO outbox (id, identity_id, kind, recipient, address, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.clone())
@@ -62,7 +62,7 @@ impl Tx {
         .bind(l.address)
         .bind(l.body)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(id)
     }
@@ -70,7 +70,7 @@ impl Tx {
     /// The order letters were made in: by time, then by insertion (two
     /// letters of one enrollment share a millisecond).
     fn letter_order(&self) -> &'static str {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Sqlite => "created_at, rowid",
             Dialect::Postgres => "created_at, seq",
         }
@@ -87,16 +87,14 @@ impl Tx {
             "SELECT * FROM outbox {filter} ORDER BY {}",
             self.letter_order()
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(self.conn())
-            .await?;
+        let rows = query(sql).fetch_all(self).await?;
         rows.iter().map(letter_from_row).collect()
     }
 
     pub async fn find_letter(&mut self, id: &str) -> Result<Option<OutboxRow>> {
-        let row = sqlx::query("SELECT * FROM outbox WHERE id = $1")
+        let row = query("SELECT * FROM outbox WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         row.as_ref().map(letter_from_row).transpose()
     }
@@ -106,22 +104,19 @@ impl Tx {
             "SELECT * FROM outbox WHERE identity_id = $1 ORDER BY {}",
             self.letter_order()
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(identity_id)
-            .fetch_all(self.conn())
-            .await?;
+        let rows = query(sql).bind(identity_id).fetch_all(self).await?;
         rows.iter().map(letter_from_row).collect()
     }
 
     /// Marks a letter posted and forgets its plain content.
     pub async fn update_letter_dispatched(&mut self, id: &str, by: &str, now: i64) -> Result<()> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE outbox SET dispatched_at = $1, dispatched_by = $2, body = NULL WHERE id = $3 AND dispatched_at IS NULL",
         )
         .bind(now)
         .bind(by)
         .bind(id)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         if r.rows_affected() == 0 {
             return match self.find_letter(id).await? {

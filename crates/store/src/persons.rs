@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::db::{Row, query};
 use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
-use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Result, Tx, corrupt, new_id, parse};
 
@@ -40,7 +40,7 @@ fn stored_cpr(s: &str) -> Result<Cpr> {
 
 const PERSON_COLUMNS: &str = "id, cpr, given_names, surname, address, residence, updated_at";
 
-fn person_from_row(row: &sqlx::any::AnyRow) -> Result<PersonRow> {
+fn person_from_row(row: &Row) -> Result<PersonRow> {
     let cpr: String = row.try_get("cpr")?;
     let residence: String = row.try_get("residence")?;
     Ok(PersonRow {
@@ -63,27 +63,21 @@ pub const IMPORT_CHUNK: usize = 500;
 impl Tx {
     pub async fn find_person_by_cpr(&mut self, cpr: &Cpr) -> Result<Option<PersonRow>> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE cpr = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(cpr.compact())
-            .fetch_optional(self.conn())
-            .await?;
+        let row = query(sql).bind(cpr.compact()).fetch_optional(self).await?;
         row.as_ref().map(person_from_row).transpose()
     }
 
     pub async fn find_person(&mut self, id: &str) -> Result<Option<PersonRow>> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
+        let row = query(sql).bind(id).fetch_optional(self).await?;
         row.as_ref().map(person_from_row).transpose()
     }
 
     pub async fn count_persons(&mut self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM persons")
-            .fetch_one(self.conn())
+        let row = query("SELECT COUNT(*) AS n FROM persons")
+            .fetch_one(self)
             .await?;
-        Ok(row.try_get("n")?)
+        row.try_get("n")
     }
 
     /// Inserts new persons and records dated changes for known ones. Call with
@@ -103,12 +97,12 @@ impl Tx {
             "SELECT {PERSON_COLUMNS} FROM persons WHERE cpr IN ({})",
             placeholders.join(",")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = query(sql);
         for r in records {
             q = q.bind(r.cpr.compact());
         }
         let mut known: HashMap<String, PersonRow> = HashMap::new();
-        for row in q.fetch_all(self.conn()).await? {
+        for row in q.fetch_all(self).await? {
             let p = person_from_row(&row)?;
             known.insert(p.record.cpr.compact(), p);
         }
@@ -139,7 +133,7 @@ impl Tx {
                 sql.push_str(&row.join(","));
                 sql.push(')');
             }
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = query(sql);
             for r in &fresh {
                 q = q
                     .bind(new_id())
@@ -152,7 +146,7 @@ impl Tx {
                     .bind(now)
                     .bind(now);
             }
-            q.execute(self.conn()).await?;
+            q.execute(self).await?;
             stats.inserted += fresh.len() as u64;
         }
         Ok(stats)
@@ -174,7 +168,7 @@ impl Tx {
         ];
         for (field, before, after) in fields {
             if before != after {
-                sqlx::query(
+                query(
                     "INSERT INTO person_changes (person_id, changed_at, source, field, old_value, new_value) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(id)
@@ -183,11 +177,11 @@ impl Tx {
                 .bind(field)
                 .bind(before)
                 .bind(after)
-                .execute(self.conn())
+                .execute(self)
                 .await?;
             }
         }
-        sqlx::query(
+        query(
             "UPDATE persons SET given_names = $1, surname = $2, address = $3, residence = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(new.given_names.clone())
@@ -196,7 +190,7 @@ impl Tx {
         .bind(new.residence.as_str())
         .bind(now)
         .bind(id)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
@@ -206,11 +200,11 @@ impl Tx {
         &mut self,
         person_id: &str,
     ) -> Result<Vec<(i64, String, Option<String>, String)>> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT changed_at, field, old_value, new_value FROM person_changes WHERE person_id = $1 ORDER BY changed_at, id",
         )
         .bind(person_id)
-        .fetch_all(self.conn())
+        .fetch_all(self)
         .await?;
         rows.iter()
             .map(|r| {

@@ -1,7 +1,7 @@
 //! Login flows in progress, sessions and trusted devices. Keys are SHA-256
 //! hashes of the cookie values, so a database read does not yield cookies.
 
-use sqlx::Row;
+use crate::db::query;
 
 use crate::{Result, Tx};
 
@@ -32,23 +32,23 @@ impl Tx {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO login_flows (id_hash, csrf, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        query("INSERT INTO login_flows (id_hash, csrf, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id_hash)
             .bind(csrf)
             .bind(state)
             .bind(now)
             .bind(expires_at)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
 
     /// The flow, if it exists and has not expired.
     pub async fn find_flow(&mut self, id_hash: &str, now: i64) -> Result<Option<FlowRow>> {
-        let row = sqlx::query("SELECT csrf, state, created_at, expires_at FROM login_flows WHERE id_hash = $1 AND expires_at > $2")
+        let row = query("SELECT csrf, state, created_at, expires_at FROM login_flows WHERE id_hash = $1 AND expires_at > $2")
             .bind(id_hash)
             .bind(now)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
         row.map(|r| {
             Ok(FlowRow {
@@ -62,10 +62,10 @@ impl Tx {
     }
 
     pub async fn update_flow(&mut self, id_hash: &str, state: &str) -> Result<()> {
-        sqlx::query("UPDATE login_flows SET state = $1 WHERE id_hash = $2")
+        query("UPDATE login_flows SET state = $1 WHERE id_hash = $2")
             .bind(state)
             .bind(id_hash)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
@@ -73,24 +73,24 @@ impl Tx {
     /// Deletes a flow; returns its state if it was there (the caller may
     /// have to account for a step left half done).
     pub async fn delete_flow(&mut self, id_hash: &str) -> Result<Option<String>> {
-        let row = sqlx::query("DELETE FROM login_flows WHERE id_hash = $1 RETURNING state")
+        let row = query("DELETE FROM login_flows WHERE id_hash = $1 RETURNING state")
             .bind(id_hash)
-            .fetch_optional(self.conn())
+            .fetch_optional(self)
             .await?;
-        Ok(row.map(|r| r.try_get("state")).transpose()?)
+        row.map(|r| r.try_get("state")).transpose()
     }
 
     /// Removes expired flows and sessions. Returns how many sessions went
     /// and the states of the flows that did: each deleted once, so that
     /// several server processes sweeping at once see each flow once.
     pub async fn delete_expired(&mut self, now: i64) -> Result<(u64, Vec<String>)> {
-        let flows = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1 RETURNING state")
+        let flows = query("DELETE FROM login_flows WHERE expires_at <= $1 RETURNING state")
             .bind(now)
-            .fetch_all(self.conn())
+            .fetch_all(self)
             .await?;
-        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        let sessions = query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         let states = flows
             .iter()
@@ -110,7 +110,7 @@ impl Tx {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO sessions (id_hash, identity_id, csrf, auth_time, amr, loa, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id_hash)
@@ -121,18 +121,18 @@ impl Tx {
         .bind(loa)
         .bind(now)
         .bind(expires_at)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
 
     pub async fn find_session(&mut self, id_hash: &str, now: i64) -> Result<Option<SessionRow>> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT identity_id, csrf, auth_time, amr, loa, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash)
         .bind(now)
-        .fetch_optional(self.conn())
+        .fetch_optional(self)
         .await?;
         row.map(|r| {
             Ok(SessionRow {
@@ -148,18 +148,18 @@ impl Tx {
     }
 
     pub async fn delete_session(&mut self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(())
     }
 
     /// Ends every session of an identity (on block).
     pub async fn delete_sessions_of(&mut self, identity_id: &str) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE identity_id = $1")
+        let r = query("DELETE FROM sessions WHERE identity_id = $1")
             .bind(identity_id)
-            .execute(self.conn())
+            .execute(self)
             .await?;
         Ok(r.rows_affected())
     }
@@ -170,14 +170,14 @@ impl Tx {
         identity_id: &str,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO trusted_devices (device_hash, identity_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4) ON CONFLICT (device_hash, identity_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
         )
         .bind(device_hash)
         .bind(identity_id)
         .bind(now)
         .bind(now)
-        .execute(self.conn())
+        .execute(self)
         .await?;
         Ok(())
     }
@@ -187,12 +187,12 @@ impl Tx {
         device_hash: &str,
         identity_id: &str,
     ) -> Result<bool> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT 1 AS one FROM trusted_devices WHERE device_hash = $1 AND identity_id = $2",
         )
         .bind(device_hash)
         .bind(identity_id)
-        .fetch_optional(self.conn())
+        .fetch_optional(self)
         .await?;
         Ok(row.is_some())
     }
