@@ -1,5 +1,6 @@
-//! What one database round trip costs through sqlx on the embedded SQLite
-//! database, as the login path makes them: a pooled connection and one
+//! What one statement costs on the embedded SQLite database through the
+//! store (rusqlite, in place; sessions 1–2 measured sqlx's connection
+//! thread here), as the login path makes them: a pooled connection and one
 //! indexed read, an empty write transaction (`BEGIN IMMEDIATE` + `COMMIT`)
 //! and a write transaction with one `UPDATE`. The login's overhead is
 //! counted in these units (BENCHMARKS.md § What to change). Run with
