@@ -644,3 +644,57 @@ async fn migrations_are_recorded_and_checked() {
         }
     }
 }
+
+/// Another process writing the same SQLite file (here: a second store on
+/// it, as a CLI command would be) makes this process's writers wait without
+/// holding a runtime thread: on a runtime of one thread, a read still runs
+/// while the other process holds the lock, and once it commits every writer
+/// gets through. (A writer waiting in SQLite's busy handler would hold that
+/// thread until the lock was free, and the read could not run.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn another_process_writing_does_not_stall_the_runtime() {
+    let db = TestDb::sqlite();
+    let server = db.open().await;
+    let cli = db.open().await;
+    let mut held = cli.write().await.unwrap();
+    held.insert_flow("cli", "csrf", "{}", 0, i64::MAX)
+        .await
+        .unwrap();
+
+    let mut writers = Vec::new();
+    for i in 0..4 {
+        let server = server.clone();
+        writers.push(tokio::spawn(async move {
+            let mut conn = server.conn().await?;
+            conn.insert_flow(&format!("server-{i}"), "csrf", "{}", 0, i64::MAX)
+                .await
+        }));
+    }
+    tokio::task::yield_now().await;
+    // The read must finish while `held` still holds the lock: were a writer
+    // waiting in SQLite's busy handler, the runtime's one thread would be
+    // asleep in it and this would not run until the writer gave up.
+    let reader = server.clone();
+    let seen = tokio::spawn(async move {
+        let mut tx = reader.read().await?;
+        tx.find_flow("cli", 1).await
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(seen.is_none(), "the other process has not committed yet");
+    held.commit().await.unwrap();
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+    let mut tx = server.read().await.unwrap();
+    assert!(tx.find_flow("cli", 1).await.unwrap().is_some());
+    for i in 0..4 {
+        assert!(
+            tx.find_flow(&format!("server-{i}"), 1)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+}

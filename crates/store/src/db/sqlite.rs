@@ -19,8 +19,13 @@ use crate::{Result, StoreError};
 /// a hundred distinct statements; the login path uses about twenty).
 const STATEMENT_CACHE: usize = 160;
 
-/// How long a statement waits for another process's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a statement waits for another process's write lock. It waits
+/// asynchronously (`Lease::retry_busy`), never in SQLite's busy handler,
+/// which would hold a runtime thread.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// The longest pause between two attempts while another process writes.
+const BUSY_PAUSE_MAX: Duration = Duration::from_millis(50);
 
 /// A pool of SQLite connections to one file.
 #[derive(Clone)]
@@ -97,7 +102,10 @@ impl Pool {
     fn connect(&self) -> Result<Connection> {
         let conn = Connection::open_with_flags(&self.inner.path, self.inner.flags)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // No busy handler: a statement that finds the file locked by another
+        // process returns SQLITE_BUSY at once and is retried after an
+        // asynchronous pause, so the runtime thread stays free.
+        conn.busy_timeout(Duration::ZERO)?;
         // WAL lets readers go on while one writer writes; writers take the
         // lock up front (BEGIN IMMEDIATE).
         conn.execute_batch(
@@ -174,14 +182,35 @@ impl Lease {
     /// Starts a transaction: `BEGIN IMMEDIATE` after taking the write gate
     /// (`write`), or a deferred `BEGIN` for a read snapshot.
     pub(crate) async fn begin(&mut self, write: bool) -> Result<()> {
-        if write {
+        let sql = if write {
             self.gate = Some(self.pool.gate().await);
-            self.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+            "BEGIN IMMEDIATE"
         } else {
-            self.conn()?.execute_batch("BEGIN")?;
-        }
+            "BEGIN"
+        };
+        self.retry_busy(|c| Ok(c.execute_batch(sql)?)).await?;
         self.in_tx = true;
         Ok(())
+    }
+
+    /// Runs `op` on the connection; while another process holds the lock
+    /// (SQLITE_BUSY, which means `op` changed nothing), waits a little,
+    /// asynchronously, and tries again, for at most [`BUSY_WAIT`].
+    async fn retry_busy<T>(&mut self, mut op: impl FnMut(&Connection) -> Result<T>) -> Result<T> {
+        let deadline = tokio::time::Instant::now() + BUSY_WAIT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let outcome = op(self.conn()?);
+            match outcome {
+                Err(StoreError::Sqlite(e))
+                    if is_busy(&e) && tokio::time::Instant::now() + pause < deadline =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(BUSY_PAUSE_MAX);
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Ends the transaction (`COMMIT` or `ROLLBACK`) and opens the gate.
@@ -216,7 +245,7 @@ impl Lease {
                 Some(self.pool.gate().await)
             }
         };
-        let out = run(self.conn()?, sql, args, want_rows);
+        let out = self.retry_busy(|c| run(c, sql, args, want_rows)).await;
         drop(gate);
         out
     }
@@ -228,9 +257,11 @@ impl Lease {
         } else {
             Some(self.pool.gate().await)
         };
-        let conn = self.conn()?;
-        conn.execute_batch(sql)?;
-        Ok(conn.changes())
+        self.retry_busy(|c| {
+            c.execute_batch(sql)?;
+            Ok(c.changes())
+        })
+        .await
     }
 }
 
@@ -291,6 +322,11 @@ fn run(conn: &Connection, sql: &str, args: &[Arg], want_rows: bool) -> Result<(V
     }
     drop(cursor);
     Ok((rows, conn.changes()))
+}
+
+/// Whether SQLite refused because another process holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Whether a SQLite error is a unique-constraint violation.
