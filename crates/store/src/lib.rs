@@ -144,15 +144,7 @@ impl Store {
     /// once (`BEGIN IMMEDIATE`, after the process's write gate), so that two
     /// writers never deadlock upgrading a read lock.
     pub async fn write(&self) -> Result<Tx> {
-        let inner = match &self.backend {
-            Backend::Sqlite(pool) => {
-                let mut lease = pool.acquire().await?;
-                lease.begin(true).await?;
-                Inner::Sqlite(lease)
-            }
-            Backend::Postgres(pool) => Inner::PgTx(pool.begin().await?),
-        };
-        Ok(Tx { inner })
+        self.begin(true).await
     }
 
     /// A connection that only reads, without a transaction: each statement
@@ -176,10 +168,18 @@ impl Store {
 
     /// A read-only transaction: all its reads see one snapshot.
     pub async fn snapshot(&self) -> Result<Tx> {
+        self.begin(false).await
+    }
+
+    /// A transaction on a pooled connection. On SQLite the connection comes
+    /// first, then (for a writer) the write gate: every task takes the two
+    /// in that order, so none can hold the gate while waiting for a
+    /// connection that a task waiting for the gate holds.
+    async fn begin(&self, write: bool) -> Result<Tx> {
         let inner = match &self.backend {
             Backend::Sqlite(pool) => {
                 let mut lease = pool.acquire().await?;
-                lease.begin(false).await?;
+                lease.begin(write).await?;
                 Inner::Sqlite(lease)
             }
             Backend::Postgres(pool) => Inner::PgTx(pool.begin().await?),
