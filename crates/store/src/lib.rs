@@ -52,6 +52,10 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("the store is closed")]
     Closed,
+    #[error("the database is busy: {0}")]
+    Busy(&'static str),
+    #[error("unsupported database: {0}")]
+    Unsupported(String),
 }
 
 impl StoreError {
@@ -104,7 +108,7 @@ impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database.
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Self> {
         let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite(db::sqlite::Pool::open(url, options.max_connections)?)
+            Backend::Sqlite(db::sqlite::Pool::open(url, options.max_connections).await?)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
@@ -284,50 +288,67 @@ impl Tx {
     }
 
     /// Applies the SQLite migrations not yet applied, each in its own
-    /// transaction, recording them as sqlx does (`_sqlx_migrations`), so
-    /// that databases made by earlier versions of nyckel open unchanged.
+    /// transaction (unless it asks for none), recording them as sqlx does
+    /// (`_sqlx_migrations`), so that databases made by earlier versions of
+    /// nyckel open unchanged. Refused, as sqlx refuses: a migration that
+    /// failed half-way (dirty), one applied that we do not know (a newer
+    /// nyckel migrated this database), one whose SQL changed since.
     async fn migrate_sqlite(&mut self, migrator: &sqlx::migrate::Migrator) -> Result<()> {
-        let Inner::Sqlite(lease) = &mut self.inner else {
-            return Err(StoreError::UnsupportedUrl);
-        };
-        lease
-            .batch(
-                "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
-                    version BIGINT PRIMARY KEY,
-                    description TEXT NOT NULL,
-                    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-                    success BOOLEAN NOT NULL,
-                    checksum BLOB NOT NULL,
-                    execution_time BIGINT NOT NULL
-                );",
-            )
-            .await?;
-        let applied = db::query("SELECT version, success, checksum FROM _sqlx_migrations")
+        use sqlx::migrate::MigrateError;
+        db::query(
+            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+                version BIGINT PRIMARY KEY,
+                description TEXT NOT NULL,
+                installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                success BOOLEAN NOT NULL,
+                checksum BLOB NOT NULL,
+                execution_time BIGINT NOT NULL
+            )",
+        )
+        .execute(self)
+        .await?;
+        let ours: Vec<_> = migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .collect();
+        for row in db::query("SELECT version, success, checksum FROM _sqlx_migrations")
             .fetch_all(self)
-            .await?;
-        let mut done = std::collections::HashMap::new();
-        for row in &applied {
+            .await?
+        {
             let version: i64 = row.try_get("version")?;
             if !row.try_get::<bool>("success")? {
-                return Err(sqlx::migrate::MigrateError::Dirty(version).into());
+                return Err(MigrateError::Dirty(version).into());
             }
-            done.insert(version, row.try_get::<Vec<u8>>("checksum")?);
+            let Some(m) = ours.iter().find(|m| m.version == version) else {
+                return Err(MigrateError::VersionMissing(version).into());
+            };
+            if row.try_get::<Vec<u8>>("checksum")?.as_slice() != &*m.checksum {
+                return Err(MigrateError::VersionMismatch(version).into());
+            }
         }
-        for m in migrator.iter() {
-            if m.migration_type.is_down_migration() {
-                continue;
-            }
-            if let Some(sum) = done.get(&m.version) {
-                if sum.as_slice() != &*m.checksum {
-                    return Err(sqlx::migrate::MigrateError::VersionMismatch(m.version).into());
-                }
-                continue;
-            }
-            let started = std::time::Instant::now();
+        for m in ours {
             let Inner::Sqlite(lease) = &mut self.inner else {
                 return Err(StoreError::UnsupportedUrl);
             };
+            // Under the write lock, look again: another process opening the
+            // same new database may have applied it meanwhile.
             lease.begin(true).await?;
+            let applied = db::query("SELECT 1 AS one FROM _sqlx_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(self)
+                .await?
+                .is_some();
+            let Inner::Sqlite(lease) = &mut self.inner else {
+                return Err(StoreError::UnsupportedUrl);
+            };
+            if applied {
+                lease.finish(true)?;
+                continue;
+            }
+            let started = std::time::Instant::now();
+            if m.no_tx {
+                lease.finish(true)?;
+            }
             lease.batch(m.sql.as_str()).await?;
             let nanos = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
             db::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, 1, $3, $4)")
@@ -337,10 +358,9 @@ impl Tx {
                 .bind(nanos)
                 .execute(self)
                 .await?;
-            let Inner::Sqlite(lease) = &mut self.inner else {
-                return Err(StoreError::UnsupportedUrl);
-            };
-            lease.finish(true)?;
+            if let Inner::Sqlite(lease) = &mut self.inner {
+                lease.finish(true)?;
+            }
         }
         Ok(())
     }

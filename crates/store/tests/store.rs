@@ -645,6 +645,28 @@ async fn migrations_are_recorded_and_checked() {
     }
 }
 
+/// A database migrated by a newer nyckel (a migration we do not know) is
+/// refused rather than used with a schema this code does not expect.
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused() {
+    for db in TestDb::each().await {
+        eprintln!("backend: {:?}", db.backend);
+        let store = db.open().await;
+        store
+            .dangerous_execute_raw(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 SELECT 99990101, 'from the future', success, checksum, 0 FROM _sqlx_migrations WHERE version = 1",
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        match Store::open(&db.url, &Default::default()).await {
+            Err(StoreError::Migrate(e)) => assert!(e.to_string().contains("99990101"), "{e}"),
+            other => panic!("expected a missing migration, got {:?}", other.map(|_| ())),
+        }
+    }
+}
+
 /// Another process writing the same SQLite file (here: a second store on
 /// it, as a CLI command would be) makes this process's writers wait without
 /// holding a runtime thread: on a runtime of one thread, a read still runs
@@ -697,4 +719,51 @@ async fn another_process_writing_does_not_stall_the_runtime() {
                 .is_some()
         );
     }
+}
+
+/// Writers queued behind one that waits for another process's lock give up
+/// together, when their own wait is over (10 s), instead of one after the
+/// other (the k-th after k × 10 s). The other process here holds the lock
+/// for 13 s: every writer has given up (`Busy`) before it lets go, and a
+/// read still answers meanwhile. Takes 13 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_writers_give_up_together() {
+    let db = TestDb::sqlite();
+    let server = db.open().await;
+    let cli = db.open().await;
+    let mut held = cli.write().await.unwrap();
+    held.insert_flow("cli", "csrf", "{}", 0, i64::MAX)
+        .await
+        .unwrap();
+
+    let mut writers = Vec::new();
+    for i in 0..3 {
+        let server = server.clone();
+        writers.push(tokio::spawn(async move {
+            let mut tx = server.write().await?;
+            tx.insert_flow(&format!("server-{i}"), "csrf", "{}", 0, i64::MAX)
+                .await?;
+            tx.commit().await
+        }));
+    }
+    let mut tx = server.read().await.unwrap();
+    assert!(tx.find_flow("cli", 1).await.unwrap().is_none());
+    drop(tx);
+    tokio::time::sleep(std::time::Duration::from_secs(13)).await;
+    assert!(
+        writers.iter().all(tokio::task::JoinHandle::is_finished),
+        "a queued writer was still waiting after its 10 s"
+    );
+    for w in writers {
+        match w.await.unwrap() {
+            Err(StoreError::Busy(_)) => {}
+            other => panic!("expected the writer to give up, got {other:?}"),
+        }
+    }
+    held.commit().await.unwrap();
+    let mut tx = server.write().await.unwrap();
+    tx.insert_flow("after", "csrf", "{}", 0, i64::MAX)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }

@@ -464,7 +464,13 @@ impl From<nyckel_store::StoreError> for WebError {
 impl WebError {
     pub(crate) fn into_page(self, s: &AppState) -> Response {
         match self {
-            WebError::Service(ServiceError::Hash(crate::hashing::HashError::Busy)) => {
+            // Every hashing worker taken and the queue full, or the database
+            // held too long by another process (a large import): nothing
+            // happened, try again.
+            WebError::Service(
+                ServiceError::Hash(crate::hashing::HashError::Busy)
+                | ServiceError::Store(nyckel_store::StoreError::Busy(_)),
+            ) => {
                 let mut r = message(
                     s,
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -308,19 +308,65 @@ mod tests {
         ));
     }
 
-    /// A database URL the SQLite driver cannot serve is refused.
-    #[test]
-    fn bad_sqlite_urls_are_refused() {
+    /// A database URL the SQLite driver cannot serve is refused; a
+    /// percent-encoded path is decoded, as sqlx did.
+    #[tokio::test]
+    async fn sqlite_urls() {
         for url in [
             "sqlite::memory:",
             "sqlite://",
             "sqlite://x.db?cache=shared",
             "sqlite://x.db?mode=bogus",
+            "sqlite://%FF.db",
         ] {
             assert!(
-                matches!(sqlite::Pool::open(url, 1), Err(StoreError::UnsupportedUrl)),
+                matches!(
+                    sqlite::Pool::open(url, 1).await,
+                    Err(StoreError::UnsupportedUrl)
+                ),
                 "{url}"
             );
         }
+        let dir = Dir(std::env::temp_dir().join(format!("nyckel db {}", crate::new_id())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let encoded = dir.0.display().to_string().replace(' ', "%20");
+        let store = Store::open(
+            &format!("sqlite://{encoded}/t.db"),
+            &StoreOptions::default(),
+        )
+        .await
+        .unwrap();
+        store.close().await;
+        assert!(dir.0.join("t.db").exists(), "the decoded path is used");
+    }
+
+    /// More arguments than the statement uses is a mistake on SQLite too,
+    /// as PostgreSQL says.
+    #[tokio::test]
+    async fn extra_arguments_are_errors() {
+        let (_dir, store) = sqlite().await;
+        let mut tx = store.read().await.unwrap();
+        assert!(
+            query("SELECT $1 AS a")
+                .bind(1)
+                .bind(2)
+                .fetch_one(&mut tx)
+                .await
+                .is_err()
+        );
+        assert!(
+            query("SELECT 1 AS a")
+                .bind(1)
+                .fetch_one(&mut tx)
+                .await
+                .is_err()
+        );
+        assert!(
+            query("SELECT $1 AS a")
+                .bind(1)
+                .fetch_one(&mut tx)
+                .await
+                .is_ok()
+        );
     }
 }

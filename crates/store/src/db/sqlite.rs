@@ -11,6 +11,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 use super::{Arg, Cell, Row};
 use crate::{Result, StoreError};
@@ -26,6 +27,39 @@ const BUSY_WAIT: Duration = Duration::from_secs(10);
 
 /// The longest pause between two attempts while another process writes.
 const BUSY_PAUSE_MAX: Duration = Duration::from_millis(50);
+
+/// How long a task waits for a free connection of the pool.
+const ACQUIRE_WAIT: Duration = Duration::from_secs(30);
+
+fn deadline(wait: Duration) -> Instant {
+    Instant::now() + wait
+}
+
+/// Runs `op`; while another process holds the lock (SQLITE_BUSY: `op`
+/// changed nothing), waits a little, asynchronously, and tries again until
+/// `deadline`. `state` is what `op` works on (a connection), passed in
+/// rather than captured so that no borrow of it lives across the pause.
+async fn retry_busy<S, T>(
+    state: &mut S,
+    deadline: Instant,
+    mut op: impl FnMut(&mut S) -> Result<T>,
+) -> Result<T> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match op(state) {
+            Err(StoreError::Sqlite(e)) if is_busy(&e) => {
+                if Instant::now() + pause >= deadline {
+                    return Err(StoreError::Busy(
+                        "another process held the database too long",
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(BUSY_PAUSE_MAX);
+            }
+            other => return other,
+        }
+    }
+}
 
 /// A pool of SQLite connections to one file.
 #[derive(Clone)]
@@ -53,7 +87,7 @@ impl Pool {
     /// A pool for `url` (`sqlite://PATH`, `sqlite:PATH`, with an optional
     /// `?mode=ro|rw|rwc`; `rwc`, creating the file, by default). Opens one
     /// connection at once so that a bad path fails here.
-    pub(crate) fn open(url: &str, max_connections: u32) -> Result<Self> {
+    pub(crate) async fn open(url: &str, max_connections: u32) -> Result<Self> {
         let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -73,20 +107,24 @@ impl Pool {
             "rwc" => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
             _ => return Err(StoreError::UnsupportedUrl),
         };
+        // As in sqlx's SQLite URLs: the path may be percent-encoded.
+        let path = percent_encoding::percent_decode_str(path)
+            .decode_utf8()
+            .map_err(|_| StoreError::UnsupportedUrl)?;
         if path.is_empty() || path == ":memory:" {
             // Each pooled connection would see its own empty database.
             return Err(StoreError::UnsupportedUrl);
         }
         let pool = Pool {
             inner: Arc::new(PoolInner {
-                path: path.to_owned(),
+                path: path.into_owned(),
                 flags,
                 idle: Mutex::new(Vec::new()),
                 slots: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 gate: Arc::new(tokio::sync::Mutex::new(())),
             }),
         };
-        let first = pool.connect()?;
+        let first = pool.connect_waiting(deadline(BUSY_WAIT)).await?;
         pool.idle().push(first);
         Ok(pool)
     }
@@ -99,6 +137,12 @@ impl Pool {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A new connection; while another process holds the file (WAL
+    /// recovery, the last connection closing), tried again until `deadline`.
+    async fn connect_waiting(&self, deadline: Instant) -> Result<Connection> {
+        retry_busy(&mut (), deadline, |_| self.connect()).await
+    }
+
     fn connect(&self) -> Result<Connection> {
         let conn = Connection::open_with_flags(&self.inner.path, self.inner.flags)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -106,27 +150,32 @@ impl Pool {
         // process returns SQLITE_BUSY at once and is retried after an
         // asynchronous pause, so the runtime thread stays free.
         conn.busy_timeout(Duration::ZERO)?;
-        // WAL lets readers go on while one writer writes; writers take the
-        // lock up front (BEGIN IMMEDIATE).
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )?;
+        // WAL lets readers go on while one writer writes, and a commit never
+        // waits for readers; the safety of running statements in place
+        // rests on it, so a file that cannot be in WAL mode is refused.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let read_only = self.inner.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY);
+        if !read_only && !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Unsupported(format!(
+                "SQLite could not put {} in WAL mode (it stays in {mode} mode); use a local file system",
+                self.inner.path
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         Ok(conn)
     }
 
-    /// A connection, waiting for a free slot.
+    /// A connection, waiting for a free slot (at most [`ACQUIRE_WAIT`]).
     pub(crate) async fn acquire(&self) -> Result<Lease> {
-        let permit = self
-            .inner
-            .slots
-            .clone()
-            .acquire_owned()
+        let until = deadline(ACQUIRE_WAIT);
+        let permit = tokio::time::timeout_at(until, self.inner.slots.clone().acquire_owned())
             .await
+            .map_err(|_| StoreError::Busy("no database connection became free"))?
             .map_err(|_| StoreError::Closed)?;
         let idle = self.idle().pop();
         let conn = match idle {
             Some(c) => c,
-            None => self.connect()?,
+            None => self.connect_waiting(until).await?,
         };
         Ok(Lease {
             conn: Some(conn),
@@ -138,12 +187,17 @@ impl Pool {
     }
 
     /// The process's write gate: held by a write transaction from `BEGIN
-    /// IMMEDIATE` to its end, and by a single writing statement.
-    pub(crate) async fn gate(&self) -> OwnedMutexGuard<()> {
-        self.inner.gate.clone().lock_owned().await
+    /// IMMEDIATE` to its end, and by a single writing statement. Waiting
+    /// for it counts against the writer's `deadline`, so that writers queued
+    /// behind one that waits for another process all give up in time.
+    async fn gate(&self, deadline: Instant) -> Result<OwnedMutexGuard<()>> {
+        tokio::time::timeout_at(deadline, self.inner.gate.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Busy("another writer held the database too long"))
     }
 
-    /// Closes the idle connections; no new ones are handed out.
+    /// Closes the idle connections; no new ones are handed out, and those
+    /// in use are closed when given back.
     pub(crate) fn close(&self) {
         self.inner.slots.close();
         self.idle().clear();
@@ -167,7 +221,7 @@ impl Drop for Lease {
             // The connection's state is unknown: do not pool it.
             return;
         }
-        if !conn.is_autocommit() {
+        if !conn.is_autocommit() || self.pool.inner.slots.is_closed() {
             return;
         }
         self.pool.idle().push(conn);
@@ -182,35 +236,16 @@ impl Lease {
     /// Starts a transaction: `BEGIN IMMEDIATE` after taking the write gate
     /// (`write`), or a deferred `BEGIN` for a read snapshot.
     pub(crate) async fn begin(&mut self, write: bool) -> Result<()> {
+        let until = deadline(BUSY_WAIT);
         let sql = if write {
-            self.gate = Some(self.pool.gate().await);
+            self.gate = Some(self.pool.gate(until).await?);
             "BEGIN IMMEDIATE"
         } else {
             "BEGIN"
         };
-        self.retry_busy(|c| Ok(c.execute_batch(sql)?)).await?;
+        retry_busy(self, until, |l| Ok(l.conn()?.execute_batch(sql)?)).await?;
         self.in_tx = true;
         Ok(())
-    }
-
-    /// Runs `op` on the connection; while another process holds the lock
-    /// (SQLITE_BUSY, which means `op` changed nothing), waits a little,
-    /// asynchronously, and tries again, for at most [`BUSY_WAIT`].
-    async fn retry_busy<T>(&mut self, mut op: impl FnMut(&Connection) -> Result<T>) -> Result<T> {
-        let deadline = tokio::time::Instant::now() + BUSY_WAIT;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            let outcome = op(self.conn()?);
-            match outcome {
-                Err(StoreError::Sqlite(e))
-                    if is_busy(&e) && tokio::time::Instant::now() + pause < deadline =>
-                {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(BUSY_PAUSE_MAX);
-                }
-                other => return other,
-            }
-        }
     }
 
     /// Ends the transaction (`COMMIT` or `ROLLBACK`) and opens the gate.
@@ -235,6 +270,7 @@ impl Lease {
         args: &[Arg],
         want_rows: bool,
     ) -> Result<(Vec<Row>, u64)> {
+        let until = deadline(BUSY_WAIT);
         let gate = if self.in_tx {
             None
         } else {
@@ -242,26 +278,26 @@ impl Lease {
             if readonly {
                 None
             } else {
-                Some(self.pool.gate().await)
+                Some(self.pool.gate(until).await?)
             }
         };
-        let out = self.retry_busy(|c| run(c, sql, args, want_rows)).await;
+        let out = retry_busy(self, until, |l| run(l.conn()?, sql, args, want_rows)).await;
         drop(gate);
         out
     }
 
-    /// Runs several statements without parameters (migrations, raw SQL).
+    /// Runs several statements without parameters (raw SQL for tests, a
+    /// pragma, a migration inside its transaction). Not retried: outside a
+    /// transaction the statements before a refused one have committed.
     pub(crate) async fn batch(&mut self, sql: &str) -> Result<u64> {
         let _gate = if self.in_tx {
             None
         } else {
-            Some(self.pool.gate().await)
+            Some(self.pool.gate(deadline(BUSY_WAIT)).await?)
         };
-        self.retry_busy(|c| {
-            c.execute_batch(sql)?;
-            Ok(c.changes())
-        })
-        .await
+        let conn = self.conn()?;
+        conn.execute_batch(sql)?;
+        Ok(conn.changes())
     }
 }
 
@@ -278,6 +314,7 @@ impl ToSql for Arg {
 
 fn run(conn: &Connection, sql: &str, args: &[Arg], want_rows: bool) -> Result<(Vec<Row>, u64)> {
     let mut stmt = conn.prepare_cached(sql)?;
+    let mut expected = 0;
     for index in 1..=stmt.parameter_count() {
         // `$N` and `?N` name their argument; a bare `?` takes the next one.
         let arg = match stmt.parameter_name(index) {
@@ -289,8 +326,13 @@ fn run(conn: &Connection, sql: &str, args: &[Arg], want_rows: bool) -> Result<(V
         };
         let value = args
             .get(arg.wrapping_sub(1))
-            .ok_or(rusqlite::Error::InvalidParameterCount(arg, args.len()))?;
+            .ok_or(rusqlite::Error::InvalidParameterCount(args.len(), arg))?;
         stmt.raw_bind_parameter(index, value)?;
+        expected = expected.max(arg);
+    }
+    if args.len() != expected {
+        // More arguments than the statement uses: a mistake, as on PostgreSQL.
+        return Err(rusqlite::Error::InvalidParameterCount(args.len(), expected).into());
     }
     let columns: Arc<[String]> = if want_rows {
         stmt.column_names().into_iter().map(str::to_owned).collect()
@@ -324,9 +366,13 @@ fn run(conn: &Connection, sql: &str, args: &[Arg], want_rows: bool) -> Result<(V
     Ok((rows, conn.changes()))
 }
 
-/// Whether SQLite refused because another process holds the lock.
+/// Whether SQLite refused because another process holds the lock, so that
+/// the same statement may succeed later. Not `SQLITE_BUSY_SNAPSHOT`: a
+/// transaction whose snapshot is stale can never write, however long it waits.
 fn is_busy(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+    matches!(e.sqlite_error(), Some(err)
+        if err.code == rusqlite::ErrorCode::DatabaseBusy
+            && err.extended_code != rusqlite::ffi::SQLITE_BUSY_SNAPSHOT)
 }
 
 /// Whether a SQLite error is a unique-constraint violation.
