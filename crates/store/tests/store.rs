@@ -667,6 +667,20 @@ async fn a_database_from_a_newer_version_is_refused() {
     }
 }
 
+/// A SQLite file, this process's store on it, and a write transaction of
+/// another store on the same file (as a CLI command would hold), which has
+/// inserted the flow "cli" and not committed.
+async fn another_process_holding_the_lock() -> (TestDb, Store, nyckel_store::Tx) {
+    let db = TestDb::sqlite();
+    let server = db.open().await;
+    let cli = db.open().await;
+    let mut held = cli.write().await.unwrap();
+    held.insert_flow("cli", "csrf", "{}", 0, i64::MAX)
+        .await
+        .unwrap();
+    (db, server, held)
+}
+
 /// Another process writing the same SQLite file (here: a second store on
 /// it, as a CLI command would be) makes this process's writers wait without
 /// holding a runtime thread: on a runtime of one thread, a read still runs
@@ -675,13 +689,7 @@ async fn a_database_from_a_newer_version_is_refused() {
 /// thread until the lock was free, and the read could not run.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn another_process_writing_does_not_stall_the_runtime() {
-    let db = TestDb::sqlite();
-    let server = db.open().await;
-    let cli = db.open().await;
-    let mut held = cli.write().await.unwrap();
-    held.insert_flow("cli", "csrf", "{}", 0, i64::MAX)
-        .await
-        .unwrap();
+    let (_db, server, held) = another_process_holding_the_lock().await;
 
     let mut writers = Vec::new();
     for i in 0..4 {
@@ -728,13 +736,7 @@ async fn another_process_writing_does_not_stall_the_runtime() {
 /// read still answers meanwhile. Takes 13 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_writers_give_up_together() {
-    let db = TestDb::sqlite();
-    let server = db.open().await;
-    let cli = db.open().await;
-    let mut held = cli.write().await.unwrap();
-    held.insert_flow("cli", "csrf", "{}", 0, i64::MAX)
-        .await
-        .unwrap();
+    let (_db, server, held) = another_process_holding_the_lock().await;
 
     let mut writers = Vec::new();
     for i in 0..3 {
