@@ -92,6 +92,10 @@ enum Backend {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// A pooled PostgreSQL connection idle for longer than this is pinged
+/// before it is handed out.
+const PG_PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Options for opening the store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -112,9 +116,20 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
-                // A ping before every checkout guards against a server that
-                // dropped the connection.
-                .test_before_acquire(true)
+                // A ping guards against a server that dropped the connection
+                // (a restart, a fail-over, an idle timeout), but costs a
+                // round trip: ping only a connection that has been idle for
+                // a while (as sqlx's documentation and HikariCP do), not one
+                // that was in use a moment ago.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > PG_PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect(url)
                 .await?;
             Backend::Postgres(pool)

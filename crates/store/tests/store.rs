@@ -769,3 +769,37 @@ async fn queued_writers_give_up_together() {
         .unwrap();
     tx.commit().await.unwrap();
 }
+
+/// A PostgreSQL connection the server dropped (a restart, a fail-over) is
+/// noticed by the ping a connection gets after being idle, and replaced:
+/// the next request after a quiet second works.
+#[tokio::test]
+async fn a_dropped_postgres_connection_is_replaced() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = db.open().await;
+    let mut tx = store.read().await.unwrap();
+    assert!(tx.find_flow("none", 1).await.unwrap().is_none());
+    drop(tx);
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = nyckel_testkit::postgres_admin_url();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    let killed: Vec<(bool,)> =
+        sqlx::query_as("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&name)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert!(
+        !killed.is_empty(),
+        "the store's connections were there to end"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let mut tx = store.read().await.unwrap();
+    assert!(tx.find_flow("none", 1).await.unwrap().is_none());
+    drop(tx);
+    store.close().await;
+}
