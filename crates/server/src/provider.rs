@@ -156,21 +156,34 @@ impl Nyckel {
 
     async fn load_keys(&self, create: bool) -> Result<KeySet> {
         let now = self.now();
-        let mut tx = self.store.write().await?;
-        let mut rows = tx.find_signing_keys(now).await?;
-        if create {
-            for alg in SigningAlg::ALL {
-                if !rows
-                    .iter()
-                    .any(|r| r.alg == alg.as_str() && r.retired_at.is_none())
-                {
-                    let row = self.new_key_row(alg, now)?;
+        let mut rows = self.store.read().await?.find_signing_keys(now).await?;
+        let missing = |rows: &[SigningKeyRow], alg: SigningAlg| {
+            !rows
+                .iter()
+                .any(|r| r.alg == alg.as_str() && r.retired_at.is_none())
+        };
+        let needed: Vec<SigningAlg> = SigningAlg::ALL
+            .into_iter()
+            .filter(|alg| create && missing(&rows, *alg))
+            .collect();
+        if !needed.is_empty() {
+            // Generated before the write transaction: an RSA key takes a
+            // while, and the transaction holds the database's write lock.
+            let fresh = needed
+                .iter()
+                .map(|alg| self.new_key_row(*alg, now))
+                .collect::<Result<Vec<_>>>()?;
+            let mut tx = self.store.write().await?;
+            // Another process may have created keys meanwhile: theirs win.
+            rows = tx.find_signing_keys(now).await?;
+            for (alg, row) in needed.into_iter().zip(fresh) {
+                if missing(&rows, alg) {
                     tx.insert_signing_key(&row).await?;
                     rows.insert(0, row);
                 }
             }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         let mut signing = Vec::new();
         let mut retired = Vec::new();
         for r in rows {
@@ -216,12 +229,16 @@ impl Nyckel {
     pub async fn rotate_keys(&self, who: &str) -> Result<Vec<String>> {
         let now = self.now();
         let longest = ACCESS_TTL.max(ID_TOKEN_TTL) * 1000;
+        // Generated before the write transaction (an RSA key takes a while).
+        let fresh = SigningAlg::ALL
+            .into_iter()
+            .map(|alg| Ok((alg, self.new_key_row(alg, now)?)))
+            .collect::<Result<Vec<_>>>()?;
         let mut tx = self.store.write().await?;
         let mut kids = Vec::new();
-        for alg in SigningAlg::ALL {
+        for (alg, row) in fresh {
             tx.retire_signing_keys(alg.as_str(), now, now + longest + 60_000)
                 .await?;
-            let row = self.new_key_row(alg, now)?;
             kids.push(row.kid.clone());
             tx.insert_signing_key(&row).await?;
         }
