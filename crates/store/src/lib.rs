@@ -326,6 +326,7 @@ impl Tx {
             .iter()
             .filter(|m| !m.migration_type.is_down_migration())
             .collect();
+        let mut applied = std::collections::HashSet::new();
         for row in db::query("SELECT version, success, checksum FROM _sqlx_migrations")
             .fetch_all(self)
             .await?
@@ -340,44 +341,43 @@ impl Tx {
             if row.try_get::<Vec<u8>>("checksum")?.as_slice() != &*m.checksum {
                 return Err(MigrateError::VersionMismatch(version).into());
             }
+            applied.insert(version);
         }
-        for m in ours {
-            let Inner::Sqlite(lease) = &mut self.inner else {
-                return Err(StoreError::UnsupportedUrl);
-            };
+        for m in ours.into_iter().filter(|m| !applied.contains(&m.version)) {
             // Under the write lock, look again: another process opening the
             // same new database may have applied it meanwhile.
-            lease.begin(true).await?;
-            let applied = db::query("SELECT 1 AS one FROM _sqlx_migrations WHERE version = $1")
+            self.sqlite()?.begin(true).await?;
+            let done = db::query("SELECT 1 AS one FROM _sqlx_migrations WHERE version = $1")
                 .bind(m.version)
                 .fetch_optional(self)
                 .await?
                 .is_some();
-            let Inner::Sqlite(lease) = &mut self.inner else {
-                return Err(StoreError::UnsupportedUrl);
-            };
-            if applied {
-                lease.finish(true)?;
-                continue;
+            if !done {
+                let started = std::time::Instant::now();
+                if m.no_tx {
+                    self.sqlite()?.finish(true)?;
+                }
+                self.sqlite()?.batch(m.sql.as_str()).await?;
+                let nanos = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
+                db::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, 1, $3, $4)")
+                    .bind(m.version)
+                    .bind(m.description.to_string())
+                    .bind(m.checksum.to_vec())
+                    .bind(nanos)
+                    .execute(self)
+                    .await?;
             }
-            let started = std::time::Instant::now();
-            if m.no_tx {
-                lease.finish(true)?;
-            }
-            lease.batch(m.sql.as_str()).await?;
-            let nanos = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
-            db::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, 1, $3, $4)")
-                .bind(m.version)
-                .bind(m.description.to_string())
-                .bind(m.checksum.to_vec())
-                .bind(nanos)
-                .execute(self)
-                .await?;
-            if let Inner::Sqlite(lease) = &mut self.inner {
-                lease.finish(true)?;
-            }
+            self.sqlite()?.finish(true)?;
         }
         Ok(())
+    }
+
+    /// The SQLite connection under this `Tx` (for what only SQLite needs).
+    fn sqlite(&mut self) -> Result<&mut db::sqlite::Lease> {
+        match &mut self.inner {
+            Inner::Sqlite(lease) => Ok(lease),
+            Inner::PgTx(_) | Inner::PgConn(_) => Err(StoreError::UnsupportedUrl),
+        }
     }
 }
 

@@ -53,8 +53,8 @@ fn cells(row: &PgRow) -> Result<Vec<Cell>> {
             out.push(Cell::Null);
             continue;
         }
-        let type_name = raw.type_info().name().to_owned();
-        out.push(match type_name.as_str() {
+        let type_info = raw.type_info();
+        out.push(match type_info.name() {
             "INT8" => Cell::Int(row.try_get::<i64, _>(i)?),
             "INT4" => Cell::Int(i64::from(row.try_get::<i32, _>(i)?)),
             "INT2" => Cell::Int(i64::from(row.try_get::<i16, _>(i)?)),

@@ -21,7 +21,7 @@ use crate::{Result, StoreError};
 const STATEMENT_CACHE: usize = 160;
 
 /// How long a statement waits for another process's write lock. It waits
-/// asynchronously (`Lease::retry_busy`), never in SQLite's busy handler,
+/// asynchronously ([`retry_busy`]), never in SQLite's busy handler,
 /// which would hold a runtime thread.
 const BUSY_WAIT: Duration = Duration::from_secs(10);
 
