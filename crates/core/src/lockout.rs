@@ -196,6 +196,105 @@ pub fn register_success(counters: &FailureCounters, trust: Trust) -> FailureCoun
     next
 }
 
+/// An attempt reserved before it is checked: its trust and its number
+/// among the attempts of that trust counted so far (1 for the first).
+///
+/// Reserving first, and judging the limit on the counter after the
+/// reservation, is what holds the limit under concurrency: of a burst that
+/// arrives at once, each attempt gets its own number, and only those within
+/// the limit are checked at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    pub trust: Trust,
+    pub number: u32,
+    /// Untrusted locks so far, as read with the reservation.
+    pub untrusted_locks: u32,
+}
+
+/// Whether a reserved attempt may be checked. `after` are the counters
+/// with the reservation counted. `Err` carries the time until which
+/// attempts of this trust are refused ([`BLOCKED_UNTIL`] when blocked, `now`
+/// when only attempts reserved before this one fill the limit).
+pub fn judge_reservation(
+    policy: &LockoutPolicy,
+    after: &FailureCounters,
+    trust: Trust,
+    now: i64,
+) -> Result<Reservation, i64> {
+    let reservation = |number| Reservation {
+        trust,
+        number,
+        untrusted_locks: after.untrusted_locks,
+    };
+    match trust {
+        Trust::TrustedDevice => {
+            // `failures` includes this reservation: the limit-th may still try.
+            if after.failures > policy.max_trusted() {
+                return Err(BLOCKED_UNTIL);
+            }
+            Ok(reservation(after.failures))
+        }
+        Trust::Untrusted => {
+            if is_blocked(policy, after) {
+                return Err(BLOCKED_UNTIL);
+            }
+            if let Some(until) = after.untrusted_locked_until
+                && now < until
+            {
+                return Err(until);
+            }
+            if after.untrusted_failures > policy.max_untrusted() {
+                return Err(now);
+            }
+            Ok(reservation(after.untrusted_failures))
+        }
+    }
+}
+
+/// What a reserved attempt that failed leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// Counted (the reservation stays); `remaining` attempts of this trust
+    /// are left before the block or the pause.
+    Counted { remaining: u32 },
+    /// The credential is blocked (locked-by-failures).
+    Block,
+    /// Untrusted attempts are refused until `until`; this is lock number
+    /// `locks`. The caller takes the reservations that led to it off.
+    LockUntrusted { locks: u32, until: i64 },
+}
+
+/// Settles a reserved attempt that failed: the attempt whose number reaches
+/// the limit blocks (trusted) or pauses untrusted attempts.
+pub fn settle_failure(policy: &LockoutPolicy, r: &Reservation, now: i64) -> Settlement {
+    match r.trust {
+        Trust::TrustedDevice => {
+            let max = policy.max_trusted();
+            if r.number >= max {
+                Settlement::Block
+            } else {
+                Settlement::Counted {
+                    remaining: max - r.number,
+                }
+            }
+        }
+        Trust::Untrusted => {
+            let max = policy.max_untrusted();
+            if r.number >= max {
+                let locks = r.untrusted_locks.saturating_add(1);
+                Settlement::LockUntrusted {
+                    locks,
+                    until: now.saturating_add(policy.untrusted_lock_secs(locks)),
+                }
+            } else {
+                Settlement::Counted {
+                    remaining: max - r.number,
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may unwrap (no clippy.toml allows it in tests yet)
 mod tests {
@@ -508,5 +607,111 @@ mod tests {
                 prop_assert_eq!(may_attempt(&p, &c, Trust::TrustedDevice, now), Ok(()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod reservation_tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn after(failures: u32, untrusted: u32, until: Option<i64>) -> FailureCounters {
+        FailureCounters {
+            failures,
+            untrusted_failures: untrusted,
+            untrusted_locks: 1,
+            untrusted_locked_until: until,
+        }
+    }
+
+    #[test]
+    fn judge_reservation_cases() {
+        let p = LockoutPolicy::default();
+        let cases: [(&str, FailureCounters, Trust, Result<u32, i64>); 8] = [
+            (
+                "ok/first trusted",
+                after(1, 0, None),
+                Trust::TrustedDevice,
+                Ok(1),
+            ),
+            (
+                "ok/fifth trusted may still try",
+                after(5, 0, None),
+                Trust::TrustedDevice,
+                Ok(5),
+            ),
+            (
+                "fail/sixth trusted",
+                after(6, 0, None),
+                Trust::TrustedDevice,
+                Err(BLOCKED_UNTIL),
+            ),
+            (
+                "ok/first untrusted",
+                after(0, 1, None),
+                Trust::Untrusted,
+                Ok(1),
+            ),
+            (
+                "ok/fifth untrusted",
+                after(0, 5, None),
+                Trust::Untrusted,
+                Ok(5),
+            ),
+            (
+                "fail/sixth untrusted while five are pending",
+                after(0, 6, None),
+                Trust::Untrusted,
+                Err(NOW),
+            ),
+            (
+                "fail/untrusted while paused",
+                after(0, 1, Some(NOW + 60)),
+                Trust::Untrusted,
+                Err(NOW + 60),
+            ),
+            (
+                "fail/untrusted when blocked",
+                after(5, 1, None),
+                Trust::Untrusted,
+                Err(BLOCKED_UNTIL),
+            ),
+        ];
+        for (name, counters, trust, want) in cases {
+            let got = judge_reservation(&p, &counters, trust, NOW).map(|r| r.number);
+            assert_eq!(got, want, "{name}");
+        }
+        // A pause that has ended lets untrusted attempts in again.
+        assert!(judge_reservation(&p, &after(0, 1, Some(NOW - 1)), Trust::Untrusted, NOW).is_ok());
+    }
+
+    #[test]
+    fn settle_failure_cases() {
+        let p = LockoutPolicy::default();
+        let r = |trust, number| Reservation {
+            trust,
+            number,
+            untrusted_locks: 1,
+        };
+        assert_eq!(
+            settle_failure(&p, &r(Trust::TrustedDevice, 4), NOW),
+            Settlement::Counted { remaining: 1 }
+        );
+        assert_eq!(
+            settle_failure(&p, &r(Trust::TrustedDevice, 5), NOW),
+            Settlement::Block
+        );
+        assert_eq!(
+            settle_failure(&p, &r(Trust::Untrusted, 5), NOW),
+            Settlement::LockUntrusted {
+                locks: 2,
+                until: NOW + 2 * 15 * 60
+            }
+        );
+        assert_eq!(
+            settle_failure(&p, &r(Trust::Untrusted, 2), NOW),
+            Settlement::Counted { remaining: 3 }
+        );
     }
 }

@@ -15,7 +15,7 @@ use nyckel_core::credential::{
 use nyckel_core::enrollment::{self, Channel, DocumentKind, EnrollmentRequest, Witness};
 use nyckel_core::ids::UserId;
 use nyckel_core::keycard::{self, KeyNumber, PrintedKeyCard};
-use nyckel_core::lockout::{self, Outcome, Trust};
+use nyckel_core::lockout::{self, Trust};
 use nyckel_core::password::{PasswordPolicy, PasswordRejection, check_password};
 use nyckel_core::secret::{SecretString, ct_eq};
 use nyckel_store::{
@@ -188,6 +188,26 @@ pub enum KeyCardStep {
     Wrong,
     /// Too many wrong codes: the card is now blocked.
     Blocked,
+    /// The key is no longer outstanding: a key shown since (in another
+    /// login) superseded it, and it was counted as a wrong code then.
+    Superseded,
+}
+
+/// Which entry a completed login writes in the holder's activity: its own
+/// for My nyckel; none when it serves a provider, whose code issuance
+/// writes the one entry ("Logged in to <provider>").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginEntry {
+    MyNyckel,
+    Provider,
+}
+
+/// What [`Nyckel::complete_login_in`] made: the session's CSRF token and
+/// the device cookie to set (the one brought, if already trusted, or a new one).
+#[derive(Debug)]
+pub struct CompletedLogin {
+    pub csrf: String,
+    pub device: String,
 }
 
 /// A key-card challenge: the key shown to the holder (already consumed).
@@ -628,8 +648,13 @@ impl Nyckel {
     }
 
     /// [`Nyckel::check_password_step`] with the identity's live credentials
-    /// already read (see [`Nyckel::password_context`]). Writes only when
-    /// something changes (a failure, or a success that resets counters).
+    /// already read (see [`Nyckel::password_context`]).
+    ///
+    /// The attempt is first reserved (an atomic increment in its own short
+    /// transaction, the limit judged on the updated row); the hash runs
+    /// outside any transaction; the outcome settles the reservation. So a
+    /// burst of attempts sent at once is checked at most up to the limit,
+    /// and a success clears only the failures reserved before it.
     pub async fn verify_password_step(
         &self,
         identity: Option<&IdentityRow>,
@@ -648,7 +673,6 @@ impl Nyckel {
             return Ok(PasswordStep::Refused);
         };
         let now = self.now();
-        let policy = &self.config.lockout;
         let of = |kind: CredentialKind| {
             credentials
                 .iter()
@@ -665,17 +689,103 @@ impl Nyckel {
                 .await?;
             return Ok(PasswordStep::Refused);
         };
-        if counted.status.is_blocked()
-            || lockout::may_attempt(policy, &counted.counters, trust, now / 1000).is_err()
-        {
+        if counted.status.is_blocked() {
             self.hasher.pad(input).await?;
             self.audit_login_failure(identity, "locked", trust, ip)
                 .await?;
             return Ok(PasswordStep::Refused);
         }
+        let Some(reservation) = self.reserve_attempt(identity, &counted, trust, ip).await? else {
+            self.hasher.pad(input).await?;
+            return Ok(PasswordStep::Refused);
+        };
+        // The check itself, outside any transaction. Should it fail (the
+        // pool is busy), the reservation is given back: nothing was tried.
+        let checked = match self
+            .check_secret(identity, password.as_ref(), code.as_ref(), input)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                self.settle_success(&counted, trust, 1, false).await?;
+                return Err(e);
+            }
+        };
+        match checked {
+            Some(kind) => {
+                if identity.status.is_blocked() {
+                    self.settle_success(&counted, trust, 1, false).await?;
+                    return Ok(PasswordStep::IdentityBlocked(identity.status));
+                }
+                self.settle_success(&counted, trust, reservation.number, true)
+                    .await?;
+                Ok(match kind {
+                    CredentialKind::ActivationCode => {
+                        PasswordStep::ActivationCode(identity.clone())
+                    }
+                    _ => PasswordStep::Password(identity.clone()),
+                })
+            }
+            None => {
+                let mut tx = self.store.write().await?;
+                let reason = format!("wrong-{}", counted.kind.as_str());
+                self.settle_failure_in(&mut tx, identity, &counted, &reservation, ip, &reason)
+                    .await?;
+                tx.commit().await?;
+                Ok(PasswordStep::Refused)
+            }
+        }
+    }
 
-        // The activation code: a keyed hash, valid until used or expired.
-        if let Some(code) = &code {
+    /// Reserves one attempt on `counted` in its own short transaction:
+    /// `None` (and the reservation given back, the refusal audited) when
+    /// the limit is already reached.
+    async fn reserve_attempt(
+        &self,
+        identity: &IdentityRow,
+        counted: &CredentialRow,
+        trust: Trust,
+        ip: &str,
+    ) -> Result<Option<lockout::Reservation>> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let Some(after) = tx.reserve_attempt(&counted.id, trust).await? else {
+            return Ok(None);
+        };
+        match lockout::judge_reservation(&self.config.lockout, &after.counters, trust, now / 1000) {
+            Ok(r) if !after.status.is_blocked() => {
+                tx.commit().await?;
+                Ok(Some(r))
+            }
+            _ => {
+                tx.release_attempts(&counted.id, trust, 1, false, None)
+                    .await?;
+                tx.append_audit(
+                    &NewAuditEvent::new("anonymous", "login.failed")
+                        .subject(identity.id.clone())
+                        .detail(
+                            json!({ "reason": "locked", "trust": trust_name(trust), "ip": ip }),
+                        ),
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Checks the typed secret: the activation code (a keyed hash, valid
+    /// until used or expired) or the password (Argon2id on the pool).
+    /// Returns the kind that matched.
+    async fn check_secret(
+        &self,
+        identity: &IdentityRow,
+        password: Option<&CredentialRow>,
+        code: Option<&CredentialRow>,
+        input: &SecretString,
+    ) -> Result<Option<CredentialKind>> {
+        if let Some(code) = code {
             let typed: String = input
                 .expose()
                 .chars()
@@ -688,14 +798,10 @@ impl Nyckel {
                     .as_deref()
                     .is_some_and(|h| ct_eq(h.as_bytes(), expected.as_bytes()))
             {
-                if identity.status.is_blocked() {
-                    return Ok(PasswordStep::IdentityBlocked(identity.status));
-                }
-                self.record_success(&counted, trust).await?;
-                return Ok(PasswordStep::ActivationCode(identity.clone()));
+                return Ok(Some(CredentialKind::ActivationCode));
             }
         }
-        let ok = match &password {
+        let ok = match password {
             Some(p) if p.status == CredentialStatus::Active => {
                 self.hasher.verify(p.secret_hash.as_deref(), input).await?
             }
@@ -704,47 +810,31 @@ impl Nyckel {
                 false
             }
         };
-        if ok {
-            if identity.status.is_blocked() {
-                return Ok(PasswordStep::IdentityBlocked(identity.status));
-            }
-            self.record_success(&counted, trust).await?;
-            return Ok(PasswordStep::Password(identity.clone()));
-        }
-        let mut tx = self.store.write().await?;
-        self.record_failure(&mut tx, identity, &counted, trust, ip)
-            .await?;
-        tx.commit().await?;
-        Ok(PasswordStep::Refused)
+        Ok(ok.then_some(CredentialKind::Password))
     }
 
-    async fn record_success(&self, credential: &CredentialRow, trust: Trust) -> Result<()> {
-        let counters = lockout::register_success(&credential.counters, trust);
-        if counters != credential.counters {
-            let mut tx = self.store.write().await?;
-            tx.update_credential_counters(&credential.id, &counters)
-                .await?;
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-
-    async fn record_failure(
+    /// Settles reservations that did not fail: `n` are given back (a
+    /// success gives back its own number, clearing the failures reserved
+    /// before it; an attempt not made gives back one).
+    async fn settle_success(
         &self,
-        tx: &mut Tx,
-        identity: &IdentityRow,
         credential: &CredentialRow,
         trust: Trust,
-        ip: &str,
-    ) -> Result<Outcome> {
-        let reason = format!("wrong-{}", credential.kind.as_str());
-        self.record_failure_because(tx, identity, credential, trust, ip, &reason)
-            .await
+        n: u32,
+        succeeded: bool,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let forget = succeeded && trust == Trust::TrustedDevice;
+        tx.release_attempts(&credential.id, trust, n, forget, None)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A key-card challenge shown and never answered (the login was
     /// abandoned, restarted or expired) counts as a wrong code, as NemID
-    /// counted it (DOMAIN.md). Nothing if the card or identity is gone.
+    /// counted it (DOMAIN.md). Nothing if the key was answered or
+    /// superseded meanwhile (it counted then), or the card is gone.
     pub async fn count_unanswered_challenge(
         &self,
         tx: &mut Tx,
@@ -760,51 +850,72 @@ impl Nyckel {
         if card.identity_id != identity.id || !card.status.is_usable() {
             return Ok(());
         }
-        self.record_failure_because(
-            tx,
-            &identity,
-            &card,
-            Trust::TrustedDevice,
-            "",
-            "unanswered-key-card",
-        )
-        .await?;
+        if !tx
+            .answer_key(&card.id, challenge.key_number.get(), self.now())
+            .await?
+        {
+            return Ok(());
+        }
+        self.record_failure_because(tx, &identity, &card, "", "unanswered-key-card")
+            .await?;
         Ok(())
     }
 
+    /// Counts a wrong key-card code (or a key left unanswered) in the
+    /// caller's write transaction: reserved and settled at once, as the
+    /// check is already done. The key card is behind a correct password,
+    /// so every failure counts as trusted: five block the card.
     async fn record_failure_because(
         &self,
         tx: &mut Tx,
         identity: &IdentityRow,
         credential: &CredentialRow,
-        trust: Trust,
         ip: &str,
         reason: &str,
-    ) -> Result<Outcome> {
+    ) -> Result<lockout::Settlement> {
+        let trust = Trust::TrustedDevice;
         let now = self.now();
-        // Re-read under the write lock: concurrent failures must all count.
-        let current = tx
-            .find_credential(&credential.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let (counters, outcome) =
-            lockout::register_failure(&self.config.lockout, &current.counters, trust, now / 1000);
-        tx.update_credential_counters(&credential.id, &counters)
-            .await?;
-        let trust_name = trust_name(trust);
+        let Some(after) = tx.reserve_attempt(&credential.id, trust).await? else {
+            return Err(StoreError::NotFound.into());
+        };
+        let Ok(reservation) =
+            lockout::judge_reservation(&self.config.lockout, &after.counters, trust, now / 1000)
+        else {
+            // Already at the limit: blocked by an earlier failure.
+            tx.release_attempts(&credential.id, trust, 1, false, None)
+                .await?;
+            return Ok(lockout::Settlement::Block);
+        };
+        self.settle_failure_in(tx, identity, credential, &reservation, ip, reason)
+            .await
+    }
+
+    /// Settles a reserved attempt that failed: audited, and the block or
+    /// the untrusted pause it leads to recorded, in the caller's transaction.
+    async fn settle_failure_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        credential: &CredentialRow,
+        reservation: &lockout::Reservation,
+        ip: &str,
+        reason: &str,
+    ) -> Result<lockout::Settlement> {
+        let now = self.now();
+        let settlement = lockout::settle_failure(&self.config.lockout, reservation, now / 1000);
         tx.append_audit(
             &NewAuditEvent::new("anonymous", "login.failed")
                 .subject(identity.id.clone())
                 .detail(json!({
                     "reason": reason,
-                    "trust": trust_name,
+                    "trust": trust_name(reservation.trust),
                     "ip": ip,
                 })),
             now,
         )
         .await?;
-        match outcome {
-            Outcome::Blocked => {
+        match settlement {
+            lockout::Settlement::Block => {
                 tx.update_credential_status(
                     &credential.id,
                     CredentialStatus::LockedByFailures,
@@ -824,7 +935,9 @@ impl Nyckel {
                 )
                 .await?;
             }
-            Outcome::UntrustedLocked { until } => {
+            lockout::Settlement::LockUntrusted { locks, until } => {
+                tx.lock_untrusted(&credential.id, reservation.number, locks, until)
+                    .await?;
                 tx.append_audit(
                     &NewAuditEvent::new("system", "credential.untrusted-locked")
                         .subject(identity.id.clone())
@@ -836,9 +949,9 @@ impl Nyckel {
                 )
                 .await?;
             }
-            Outcome::Counted { .. } => {}
+            lockout::Settlement::Counted { .. } => {}
         }
-        Ok(outcome)
+        Ok(settlement)
     }
 
     async fn audit_login_failure(
@@ -878,7 +991,23 @@ impl Nyckel {
         identity: &IdentityRow,
         new: &SecretString,
     ) -> Result<Result<(), PasswordRejection>> {
-        let now = self.now();
+        let phc = match self.prepare_password(identity, new).await? {
+            Ok(phc) => phc,
+            Err(r) => return Ok(Err(r)),
+        };
+        let mut tx = self.store.write().await?;
+        self.store_password_in(&mut tx, identity, &phc).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Checks a new password against the rules and hashes it (outside any
+    /// transaction): the PHC string to store with [`Nyckel::store_password_in`].
+    pub async fn prepare_password(
+        &self,
+        identity: &IdentityRow,
+        new: &SecretString,
+    ) -> Result<Result<String, PasswordRejection>> {
         let mut tx = self.store.read().await?;
         let person = tx
             .find_person(&identity.person_id)
@@ -894,8 +1023,18 @@ impl Nyckel {
         ) {
             return Ok(Err(r));
         }
-        let phc = self.hasher.hash(new).await?;
-        let mut tx = self.store.write().await?;
+        Ok(Ok(self.hasher.hash(new).await?))
+    }
+
+    /// Makes a prepared password the holder's, in the caller's write
+    /// transaction: the old password and the activation code retire.
+    pub async fn store_password_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        phc: &str,
+    ) -> Result<()> {
+        let now = self.now();
         tx.retire_credentials(&identity.id, CredentialKind::Password, now)
             .await?;
         tx.retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
@@ -906,7 +1045,7 @@ impl Nyckel {
                 kind: CredentialKind::Password,
                 status: CredentialStatus::Active,
                 label: None,
-                secret_hash: Some(&phc),
+                secret_hash: Some(phc),
                 data: None,
                 expires_at: None,
             },
@@ -919,13 +1058,18 @@ impl Nyckel {
             now,
         )
         .await?;
-        tx.commit().await?;
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub async fn accept_terms(&self, identity: &IdentityRow) -> Result<()> {
-        let now = self.now();
         let mut tx = self.store.write().await?;
+        self.accept_terms_in(&mut tx, identity).await?;
+        tx.commit().await.map_err(Into::into)
+    }
+
+    /// [`Nyckel::accept_terms`] in the caller's write transaction.
+    pub async fn accept_terms_in(&self, tx: &mut Tx, identity: &IdentityRow) -> Result<()> {
+        let now = self.now();
         let current = tx
             .find_identity(&identity.id)
             .await?
@@ -941,7 +1085,6 @@ impl Nyckel {
             )
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -987,6 +1130,19 @@ impl Nyckel {
             .collect();
         usable.sort_by_key(|c| (c.status == CredentialStatus::Active) == prefer_new);
         for card in usable {
+            // A card has at most one key outstanding: one shown before and
+            // not answered (in another login) counts as a wrong code now.
+            let mut blocked = false;
+            for key in tx.supersede_shown_keys(&card.id, now).await? {
+                let _ = key;
+                let settlement = self
+                    .record_failure_because(tx, identity, card, "", "unanswered-key-card")
+                    .await?;
+                blocked |= settlement == lockout::Settlement::Block;
+            }
+            if blocked {
+                continue;
+            }
             // One of the card's unused keys, picked by the database at random.
             let Some(key) = tx
                 .consume_random_key(&card.id, now)
@@ -1051,6 +1207,14 @@ impl Nyckel {
         if card.identity_id != identity.id || !card.status.is_usable() {
             return Ok((KeyCardStep::Blocked, None));
         }
+        // The key must still be the card's outstanding one: a key shown in
+        // another login since then superseded it (and counted it).
+        if !tx
+            .answer_key(&card.id, challenge.key_number.get(), now)
+            .await?
+        {
+            return Ok((KeyCardStep::Superseded, None));
+        }
         let ok = stored.is_some_and(|h| {
             keycard::verify_code(
                 self.secret.bytes(),
@@ -1063,11 +1227,11 @@ impl Nyckel {
         if !ok {
             // The key card is behind a correct password: count every failure
             // as trusted, so that five wrong codes block the card.
-            let outcome = self
-                .record_failure(tx, identity, &card, Trust::TrustedDevice, ip)
+            let settlement = self
+                .record_failure_because(tx, identity, &card, ip, "wrong-key-card")
                 .await?;
             return Ok((
-                if matches!(outcome, Outcome::Blocked) {
+                if matches!(settlement, lockout::Settlement::Block) {
                     KeyCardStep::Blocked
                 } else {
                     KeyCardStep::Wrong
@@ -1075,8 +1239,15 @@ impl Nyckel {
                 None,
             ));
         }
-        let counters = lockout::register_success(&card.counters, Trust::TrustedDevice);
-        tx.update_credential_use(&card.id, &counters, now).await?;
+        // Clears the failures counted before this success, no others.
+        tx.release_attempts(
+            &card.id,
+            Trust::TrustedDevice,
+            card.counters.failures,
+            true,
+            Some(now),
+        )
+        .await?;
         if card.status == CredentialStatus::Pending {
             // A new card becomes active when first used; the old one retires.
             for old in tx
@@ -1152,24 +1323,39 @@ impl Nyckel {
             .find_identity(&auth.identity_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let csrf = self
-            .complete_login_in(&mut tx, &identity, auth, session_cookie, device_cookie, ip)
+        let done = self
+            .complete_login_in(
+                &mut tx,
+                &identity,
+                auth,
+                session_cookie,
+                Some(device_cookie),
+                ip,
+                LoginEntry::MyNyckel,
+            )
             .await?;
         tx.commit().await?;
-        Ok(csrf)
+        Ok(done.csrf)
     }
 
     /// [`Nyckel::complete_login`] inside the caller's write transaction, for
     /// the identity the caller read in it.
+    ///
+    /// The device cookie the browser brought is kept only if this identity
+    /// logged in with it before; any other value (planted, or another
+    /// holder's) is replaced by one the server mints now, so that nobody
+    /// can make a device trusted by handing its cookie to the holder.
+    #[allow(clippy::too_many_arguments)]
     pub async fn complete_login_in(
         &self,
         tx: &mut Tx,
         identity: &IdentityRow,
         auth: Authenticated,
         session_cookie: &str,
-        device_cookie: &str,
+        presented_device: Option<&str>,
         ip: &str,
-    ) -> Result<String> {
+        entry: LoginEntry,
+    ) -> Result<CompletedLogin> {
         if auth.identity_id != identity.id {
             return Err(StoreError::NotFound.into());
         }
@@ -1187,7 +1373,11 @@ impl Nyckel {
             tx.update_credentials_used(&identity.id, CredentialKind::Password, now)
                 .await?;
         }
-        tx.insert_trusted_device(&cookie_hash(device_cookie), &identity.id, now)
+        let device = match presented_device {
+            Some(d) if tx.is_trusted_device(&cookie_hash(d), &identity.id).await? => d.to_owned(),
+            _ => random_token(),
+        };
+        tx.insert_trusted_device(&cookie_hash(&device), &identity.id, now)
             .await?;
         let csrf = random_token();
         let loa = nyckel_core::assurance::level(&auth.methods)
@@ -1205,14 +1395,16 @@ impl Nyckel {
             now + self.config.session_ttl_secs * 1000,
         )
         .await?;
-        tx.append_audit(
-            &NewAuditEvent::new(holder(&identity.user_id), "login.succeeded")
-                .subject(identity.id.clone())
-                .detail(json!({ "amr": amr, "loa": loa, "ip": ip, "service": "My nyckel" })),
-            now,
-        )
-        .await?;
-        Ok(csrf)
+        if entry == LoginEntry::MyNyckel {
+            tx.append_audit(
+                &NewAuditEvent::new(holder(&identity.user_id), "login.succeeded")
+                    .subject(identity.id.clone())
+                    .detail(json!({ "amr": amr, "loa": loa, "ip": ip, "service": "My nyckel" })),
+                now,
+            )
+            .await?;
+        }
+        Ok(CompletedLogin { csrf, device })
     }
 
     // ----- blocking (R-BLOCK) -----

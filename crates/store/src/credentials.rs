@@ -2,7 +2,7 @@
 
 use crate::db::{Row, query};
 use nyckel_core::credential::{CredentialKind, CredentialStatus};
-use nyckel_core::lockout::FailureCounters;
+use nyckel_core::lockout::{FailureCounters, Trust};
 
 use crate::{Result, StoreError, Tx, new_id, parse};
 
@@ -65,6 +65,14 @@ fn credential_from_row(row: &Row) -> Result<CredentialRow> {
         expires_at: row.try_get("expires_at")?,
         status_reason: row.try_get("status_reason")?,
     })
+}
+
+/// The counter that attempts of a trust count against (a fixed name, never input).
+fn counter_column(trust: Trust) -> &'static str {
+    match trust {
+        Trust::TrustedDevice => "failures",
+        Trust::Untrusted => "untrusted_failures",
+    }
 }
 
 fn key_number_of(row: &Row) -> Result<u16> {
@@ -222,6 +230,73 @@ impl Tx {
         Ok(())
     }
 
+    /// Reserves one attempt before it is checked (R-BLOCK-2): the counter of
+    /// its trust goes up by one in one statement, and the row after it is
+    /// returned, so that the caller judges the limit on the updated row.
+    /// Concurrent reservations each see their own number. `None` if the
+    /// credential does not exist.
+    pub async fn reserve_attempt(
+        &mut self,
+        id: &str,
+        trust: Trust,
+    ) -> Result<Option<CredentialRow>> {
+        let column = counter_column(trust);
+        let sql = format!(
+            "UPDATE credentials SET {column} = {column} + 1 WHERE id = $1 RETURNING {CREDENTIAL_COLUMNS}"
+        );
+        let row = query(sql).bind(id).fetch_optional(self).await?;
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    /// Gives back `n` reserved attempts of a trust (never below zero): a
+    /// success clears the failures reserved up to its own reservation, a
+    /// refused or abandoned reservation gives back its one. With
+    /// `forget_untrusted_locks` (a success on a trusted device) the next
+    /// untrusted lock is short again. `used_at` records a use.
+    pub async fn release_attempts(
+        &mut self,
+        id: &str,
+        trust: Trust,
+        n: u32,
+        forget_untrusted_locks: bool,
+        used_at: Option<i64>,
+    ) -> Result<()> {
+        let column = counter_column(trust);
+        let locks = if forget_untrusted_locks {
+            ", untrusted_locks = 0"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE credentials SET {column} = CASE WHEN {column} > $1 THEN {column} - $2 ELSE 0 END, last_used_at = COALESCE($3, last_used_at){locks} WHERE id = $4"
+        );
+        query(sql)
+            .bind(i64::from(n))
+            .bind(i64::from(n))
+            .bind(used_at)
+            .bind(id)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    /// Starts an untrusted lock: the `n` untrusted failures that led to it
+    /// are taken off (others reserved meanwhile stay counted), the lock
+    /// count and the end of the lock are set.
+    pub async fn lock_untrusted(&mut self, id: &str, n: u32, locks: u32, until: i64) -> Result<()> {
+        query(
+            "UPDATE credentials SET untrusted_failures = CASE WHEN untrusted_failures > $1 THEN untrusted_failures - $2 ELSE 0 END, untrusted_locks = $3, untrusted_locked_until = $4 WHERE id = $5",
+        )
+        .bind(i64::from(n))
+        .bind(i64::from(n))
+        .bind(i64::from(locks))
+        .bind(until)
+        .bind(id)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
     /// Records the use of an identity's active credentials of one kind.
     pub async fn update_credentials_used(
         &mut self,
@@ -298,8 +373,10 @@ impl Tx {
         rows.iter().map(key_number_of).collect()
     }
 
-    /// Marks a key used and returns its code hash; `None` if it was already
-    /// used (a key is consumed when shown, answered right or wrong).
+    /// Marks a key used and answered, and returns its code hash; `None` if
+    /// it was already used. (A login consumes a key when it shows it, with
+    /// [`Tx::consume_random_key`], and answers it later; this is both at
+    /// once, for spending keys outside a login.)
     pub async fn consume_key(
         &mut self,
         credential_id: &str,
@@ -307,8 +384,9 @@ impl Tx {
         now: i64,
     ) -> Result<Option<Vec<u8>>> {
         let row = query(
-            "UPDATE key_card_keys SET used_at = $1 WHERE credential_id = $2 AND key_number = $3 AND used_at IS NULL RETURNING code_hash",
+            "UPDATE key_card_keys SET used_at = $1, answered_at = $2 WHERE credential_id = $3 AND key_number = $4 AND used_at IS NULL RETURNING code_hash",
         )
+        .bind(now)
         .bind(now)
         .bind(credential_id)
         .bind(i64::from(key_number))
@@ -335,6 +413,44 @@ impl Tx {
         .fetch_optional(self)
         .await?;
         row.as_ref().map(key_number_of).transpose()
+    }
+
+    /// Ends every key of the card that was shown and not yet answered, and
+    /// returns their numbers: each counts as a wrong code (a card has at
+    /// most one key outstanding). One statement, so concurrent callers each
+    /// get a key once.
+    pub async fn supersede_shown_keys(
+        &mut self,
+        credential_id: &str,
+        now: i64,
+    ) -> Result<Vec<u16>> {
+        let rows = query(
+            "UPDATE key_card_keys SET answered_at = $1 WHERE credential_id = $2 AND used_at IS NOT NULL AND answered_at IS NULL RETURNING key_number",
+        )
+        .bind(now)
+        .bind(credential_id)
+        .fetch_all(self)
+        .await?;
+        rows.iter().map(key_number_of).collect()
+    }
+
+    /// Marks a shown key answered: `false` if it was answered or superseded
+    /// before (then it must not be accepted, nor counted again).
+    pub async fn answer_key(
+        &mut self,
+        credential_id: &str,
+        key_number: u16,
+        now: i64,
+    ) -> Result<bool> {
+        let r = query(
+            "UPDATE key_card_keys SET answered_at = $1 WHERE credential_id = $2 AND key_number = $3 AND used_at IS NOT NULL AND answered_at IS NULL",
+        )
+        .bind(now)
+        .bind(credential_id)
+        .bind(i64::from(key_number))
+        .execute(self)
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// A key-card credential with the code hash of one of its keys and the

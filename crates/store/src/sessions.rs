@@ -70,6 +70,37 @@ impl Tx {
         Ok(())
     }
 
+    /// Moves a flow on from the state it was read in: `false` if another
+    /// request moved it first (or it is gone). The compare-and-set that
+    /// makes a step succeed once per flow on both backends: on PostgreSQL a
+    /// concurrent update waits for the first to commit and then finds the
+    /// state changed.
+    pub async fn replace_flow(
+        &mut self,
+        id_hash: &str,
+        expected_state: &str,
+        state: &str,
+    ) -> Result<bool> {
+        let r = query("UPDATE login_flows SET state = $1 WHERE id_hash = $2 AND state = $3")
+            .bind(state)
+            .bind(id_hash)
+            .bind(expected_state)
+            .execute(self)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Ends a flow that is still in the state it was read in: `false` if
+    /// another request moved or ended it first.
+    pub async fn delete_flow_if(&mut self, id_hash: &str, expected_state: &str) -> Result<bool> {
+        let r = query("DELETE FROM login_flows WHERE id_hash = $1 AND state = $2")
+            .bind(id_hash)
+            .bind(expected_state)
+            .execute(self)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Deletes a flow; returns its state if it was there (the caller may
     /// have to account for a step left half done).
     pub async fn delete_flow(&mut self, id_hash: &str) -> Result<Option<String>> {

@@ -25,7 +25,8 @@ use super::{
     pages, removal, render, support_hint,
 };
 use crate::service::{
-    Challenge, KeyCardStep, Nyckel, PasswordStep, ServiceError, cookie_hash, random_token,
+    Challenge, KeyCardStep, LoginEntry, Nyckel, PasswordStep, ServiceError, cookie_hash,
+    random_token,
 };
 use nyckel_core::credential::{CredentialKind, CredentialStatus};
 use nyckel_oidc::request::AuthorizationRequest;
@@ -81,6 +82,11 @@ pub(crate) struct Flow {
     pub(crate) step: Step,
     /// The OpenID authorization request this login serves, if any.
     pub(crate) authz: Option<AuthorizationRequest>,
+    /// The state as it was read from (or last written to) the database: a
+    /// step moves the flow on only from this state (compare-and-set), so
+    /// that no step succeeds twice for one flow, however many requests
+    /// carry it at once.
+    loaded: String,
 }
 
 /// What is stored for a flow.
@@ -119,6 +125,7 @@ async fn load_in(s: &AppState, tx: &mut Tx, jar: &CookieJar) -> Result<Option<Fl
             csrf: row.csrf,
             step: state.step,
             authz: state.authz,
+            loaded: row.state,
         })),
         Err(_) => Ok(None),
     }
@@ -170,25 +177,56 @@ pub(crate) async fn start_with(
     {
         count_if_abandoned(&s.nyckel, &mut tx, &state).await?;
     }
-    let token = random_token();
-    let flow = Flow {
-        id_hash: cookie_hash(&token),
-        csrf: random_token(),
+    let mut flow = Flow {
+        id_hash: String::new(),
+        csrf: String::new(),
         step,
         authz,
+        loaded: String::new(),
     };
+    let token = insert_keyed(s, &mut tx, &mut flow).await?;
+    tx.commit().await?;
+    let ttl = s.nyckel.config.flow_ttl_secs;
+    Ok((jar.add(cookie(s, FLOW_COOKIE, token, ttl)), flow))
+}
+
+/// Stores `flow` under a new id and CSRF token; returns the cookie value.
+async fn insert_keyed(s: &AppState, tx: &mut Tx, flow: &mut Flow) -> Result<String, WebError> {
+    let token = random_token();
+    flow.id_hash = cookie_hash(&token);
+    flow.csrf = random_token();
+    flow.loaded = state_json(flow);
     let now = s.nyckel.now();
     let ttl = s.nyckel.config.flow_ttl_secs;
     tx.insert_flow(
         &flow.id_hash,
         &flow.csrf,
-        &state_json(&flow),
+        &flow.loaded,
         now,
         now + ttl * 1000,
     )
     .await?;
-    tx.commit().await?;
-    Ok((jar.add(cookie(s, FLOW_COOKIE, token, ttl)), flow))
+    Ok(token)
+}
+
+/// Re-keys the flow after the holder proved a factor: the old id and CSRF
+/// token end (only if the flow is still in the state it was read in) and
+/// the flow goes on under new ones, which only this response's browser
+/// gets. A flow cookie planted in the holder's browser, or copied from
+/// it before, is worth nothing from here on. Returns the jar with the new
+/// cookie.
+async fn rekey_in(
+    s: &AppState,
+    tx: &mut Tx,
+    jar: CookieJar,
+    flow: &mut Flow,
+) -> Result<CookieJar, WebError> {
+    if !tx.delete_flow_if(&flow.id_hash, &flow.loaded).await? {
+        return Err(WebError::FlowMoved);
+    }
+    let token = insert_keyed(s, tx, flow).await?;
+    let ttl = s.nyckel.config.flow_ttl_secs;
+    Ok(jar.add(cookie(s, FLOW_COOKIE, token, ttl)))
 }
 
 /// A flow that ends while a key-card challenge is shown and unanswered
@@ -231,19 +269,34 @@ fn state_json(flow: &Flow) -> String {
 }
 
 /// Saves the flow's step: one statement, so no transaction of its own.
-pub(crate) async fn save(s: &AppState, flow: &Flow) -> Result<(), WebError> {
+pub(crate) async fn save(s: &AppState, flow: &mut Flow) -> Result<(), WebError> {
     let mut tx = s.nyckel.store.conn().await?;
     save_in(&mut tx, flow).await
 }
 
-async fn save_in(tx: &mut Tx, flow: &Flow) -> Result<(), WebError> {
-    tx.update_flow(&flow.id_hash, &state_json(flow)).await?;
+/// Moves the flow on from the state it was read in, or fails with
+/// [`WebError::FlowMoved`] if another request moved it first (the caller's
+/// transaction is then dropped, and rolled back, with everything it did).
+async fn save_in(tx: &mut Tx, flow: &mut Flow) -> Result<(), WebError> {
+    let next = state_json(flow);
+    if !tx.replace_flow(&flow.id_hash, &flow.loaded, &next).await? {
+        return Err(WebError::FlowMoved);
+    }
+    flow.loaded = next;
     Ok(())
 }
 
+/// Ends the flow, once: [`WebError::FlowMoved`] if another request moved
+/// or ended it first.
 pub(crate) async fn finish(s: &AppState, flow: &Flow) -> Result<(), WebError> {
     let mut tx = s.nyckel.store.conn().await?;
-    tx.delete_flow(&flow.id_hash).await?;
+    finish_in(&mut tx, flow).await
+}
+
+async fn finish_in(tx: &mut Tx, flow: &Flow) -> Result<(), WebError> {
+    if !tx.delete_flow_if(&flow.id_hash, &flow.loaded).await? {
+        return Err(WebError::FlowMoved);
+    }
     Ok(())
 }
 
@@ -372,30 +425,39 @@ async fn render_step(
             prefer_new,
         } => {
             let identity_id = identity_id.clone();
-            // One connection: the cards, and (if no key is shown yet) a key
-            // consumed and the flow saved, each a single statement.
-            let mut tx = s.nyckel.store.conn().await?;
+            let needs_key = challenge.is_none();
+            // Showing a key writes (the key is consumed, one shown before
+            // counts): one write transaction with the flow's move.
+            let mut tx = if needs_key {
+                s.nyckel.store.write().await?
+            } else {
+                s.nyckel.store.read().await?
+            };
             let cards = tx
                 .find_live_credentials(&identity_id, CredentialKind::KeyCard)
                 .await?;
-            if challenge.is_none() {
+            if needs_key {
                 let Some(identity) = tx.find_identity(&identity_id).await? else {
                     return Err(WebError::FlowExpired);
                 };
+                let prefer_new = *prefer_new;
                 match s
                     .nyckel
-                    .start_key_challenge_in(&mut tx, &identity, &cards, *prefer_new)
+                    .start_key_challenge_in(&mut tx, &identity, &cards, prefer_new)
                     .await?
                 {
                     Some(c) => *challenge = Some(c),
                     None => {
-                        tx.delete_flow(&flow.id_hash).await?;
+                        finish_in(&mut tx, flow).await?;
+                        tx.commit().await?;
                         return Ok(no_usable_card(s));
                     }
                 }
                 save_in(&mut tx, flow).await?;
+                tx.commit().await?;
+            } else {
+                drop(tx);
             }
-            drop(tx);
             let Step::KeyCard {
                 challenge: Some(c), ..
             } = &flow.step
@@ -497,7 +559,7 @@ pub(crate) async fn identify(
             identity_id: identity.map(|i| i.id),
             login_name: shown,
         };
-        save_in(&mut tx, &flow).await?;
+        save_in(&mut tx, &mut flow).await?;
         drop(tx);
         // The next step's page at once (no redirect): it needs no database.
         render_step(&s, &mut flow, None, StatusCode::OK).await
@@ -541,20 +603,23 @@ pub(crate) async fn password(
         // Very long input is never a password: refuse without hashing it.
         let input = SecretString::new(if f.password.chars().count() > 128 { String::new() } else { f.password });
         let outcome = s.nyckel.verify_password_step(identity, &context.credentials, &input, trust, &ip.to_string()).await?;
+        // A proven factor: the flow moves on under a new id and CSRF token,
+        // in one write transaction with what the next step needs.
+        let mut tx = s.nyckel.store.write().await?;
         match outcome {
             PasswordStep::Password(identity) if !nyckel_core::terms::must_accept(identity.terms_version) => {
                 // Straight on to the key card: show a key and its page now.
-                let mut tx = s.nyckel.store.conn().await?;
                 let challenge = s.nyckel.start_key_challenge_in(&mut tx, &identity, &context.credentials, false).await?;
                 let Some(challenge) = challenge else {
-                    tx.delete_flow(&flow.id_hash).await?;
+                    finish_in(&mut tx, &flow).await?;
+                    tx.commit().await?;
                     return Ok(no_usable_card(&s));
                 };
                 flow.step = Step::KeyCard { identity_id: identity.id.clone(), challenge: Some(challenge.clone()), prefer_new: false };
-                save_in(&mut tx, &flow).await?;
-                drop(tx);
+                let jar = rekey_in(&s, &mut tx, jar, &mut flow).await?;
+                tx.commit().await?;
                 let pending_card = pending_card(&context.credentials, &challenge);
-                return Ok(key_card_page(&s, &flow.csrf, &challenge, pending_card, None, StatusCode::OK));
+                return Ok((jar, key_card_page(&s, &flow.csrf, &challenge, pending_card, None, StatusCode::OK)).into_response());
             }
             PasswordStep::Password(identity) => {
                 flow.step = Step::Terms { identity_id: identity.id, reported: false };
@@ -563,7 +628,8 @@ pub(crate) async fn password(
                 flow.step = Step::ChoosePassword { identity_id: identity.id, login_name };
             }
             PasswordStep::IdentityBlocked(_) => {
-                finish(&s, &flow).await?;
+                finish_in(&mut tx, &flow).await?;
+                tx.commit().await?;
                 return Ok(message(
                     &s,
                     StatusCode::FORBIDDEN,
@@ -574,11 +640,13 @@ pub(crate) async fn password(
                 ));
             }
             PasswordStep::Refused => {
+                drop(tx);
                 return render_step(&s, &mut flow, Some("Wrong user ID or password.".into()), StatusCode::UNAUTHORIZED).await;
             }
         }
-        save(&s, &flow).await?;
-        Ok::<_, WebError>(Redirect::to("/login").into_response())
+        let jar = rekey_in(&s, &mut tx, jar, &mut flow).await?;
+        tx.commit().await?;
+        Ok::<_, WebError>((jar, Redirect::to("/login")).into_response())
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))
@@ -617,15 +685,20 @@ pub(crate) async fn new_password(
             )
             .await;
         }
-        if let Err(rejection) = s.nyckel.set_password(&identity, &new).await? {
-            return render_step(
-                &s,
-                &mut flow,
-                Some(rejection.to_string()),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-        }
+        // Checked and hashed outside any transaction; stored with the
+        // flow's move, so that two posts at once set one password.
+        let phc = match s.nyckel.prepare_password(&identity, &new).await? {
+            Ok(phc) => phc,
+            Err(rejection) => {
+                return render_step(
+                    &s,
+                    &mut flow,
+                    Some(rejection.to_string()),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        };
         flow.step = if nyckel_core::terms::must_accept(identity.terms_version) {
             Step::Terms {
                 identity_id,
@@ -638,7 +711,10 @@ pub(crate) async fn new_password(
                 prefer_new: false,
             }
         };
-        save(&s, &flow).await?;
+        let mut tx = s.nyckel.store.write().await?;
+        save_in(&mut tx, &mut flow).await?;
+        s.nyckel.store_password_in(&mut tx, &identity, &phc).await?;
+        tx.commit().await?;
         Ok::<_, WebError>(Redirect::to("/login").into_response())
     }
     .await
@@ -673,19 +749,19 @@ pub(crate) async fn terms(
             )
             .await;
         }
-        let mut tx = s.nyckel.store.read().await?;
+        let mut tx = s.nyckel.store.write().await?;
         let identity = tx
             .find_identity(&identity_id)
             .await?
             .ok_or(WebError::FlowExpired)?;
-        tx.commit().await?;
-        s.nyckel.accept_terms(&identity).await?;
         flow.step = Step::KeyCard {
             identity_id,
             challenge: None,
             prefer_new: false,
         };
-        save(&s, &flow).await?;
+        save_in(&mut tx, &mut flow).await?;
+        s.nyckel.accept_terms_in(&mut tx, &identity).await?;
+        tx.commit().await?;
         Ok::<_, WebError>(Redirect::to("/login").into_response())
     }
     .await
@@ -718,12 +794,14 @@ pub(crate) async fn report(
             )
             .await;
         }
-        record_report(&s, &identity_id, note).await?;
+        let mut tx = s.nyckel.store.write().await?;
         flow.step = Step::Terms {
-            identity_id,
+            identity_id: identity_id.clone(),
             reported: true,
         };
-        save(&s, &flow).await?;
+        save_in(&mut tx, &mut flow).await?;
+        record_report_in(&s, &mut tx, &identity_id, note).await?;
+        tx.commit().await?;
         Ok::<_, WebError>(Redirect::to("/login").into_response())
     }
     .await
@@ -736,8 +814,19 @@ pub(crate) async fn record_report(
     identity_id: &str,
     note: &str,
 ) -> Result<(), WebError> {
-    let now = s.nyckel.now();
     let mut tx = s.nyckel.store.write().await?;
+    record_report_in(s, &mut tx, identity_id, note).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_report_in(
+    s: &AppState,
+    tx: &mut Tx,
+    identity_id: &str,
+    note: &str,
+) -> Result<(), WebError> {
+    let now = s.nyckel.now();
     let identity = tx
         .find_identity(identity_id)
         .await?
@@ -752,7 +841,6 @@ pub(crate) async fn record_report(
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -769,11 +857,16 @@ pub(crate) async fn keycard(
     Form(f): Form<KeyCardForm>,
 ) -> Response {
     async {
-        // One write transaction: the code, the card's counters, the session,
-        // the audit entry and the end of the flow commit together.
+        // One write transaction: the flow's move, the code, the card's
+        // counters, the session, the audit entry commit together.
         let mut tx = s.nyckel.store.write().await?;
         let mut flow = load_for_post_in(&s, &mut tx, &jar, &f.csrf).await?;
         let Step::KeyCard { identity_id, challenge: Some(challenge), prefer_new } = flow.step.clone() else { return Ok(to_login()) };
+        // Claim the flow first: of several posts of one code, one moves it
+        // on (on PostgreSQL the others wait here, then find it moved).
+        // Unless the code is right, the flow goes on to a new key.
+        flow.step = Step::KeyCard { identity_id: identity_id.clone(), challenge: None, prefer_new };
+        save_in(&mut tx, &mut flow).await?;
         let identity = tx.find_identity(&identity_id).await?.ok_or(WebError::FlowExpired)?;
         if !identity.status.may_log_in() {
             tx.delete_flow(&flow.id_hash).await?;
@@ -785,27 +878,25 @@ pub(crate) async fn keycard(
         let (step, auth) = s.nyckel.check_key_code_in(&mut tx, &identity, &challenge, &code, &[AuthMethod::Password], &ip).await?;
         match (step, auth) {
             (KeyCardStep::Accepted, Some(auth)) => {
+                tx.delete_flow(&flow.id_hash).await?;
                 let session = random_token();
-                let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 64).unwrap_or_else(random_token);
+                let presented = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned());
                 let methods = auth.methods().to_vec();
                 let auth_time = s.nyckel.now() / 1000;
-                s.nyckel.complete_login_in(&mut tx, &identity, auth, &session, &device, &ip).await?;
+                let entry = if flow.authz.is_some() { LoginEntry::Provider } else { LoginEntry::MyNyckel };
+                let done = s.nyckel.complete_login_in(&mut tx, &identity, auth, &session, presented.as_deref(), &ip, entry).await?;
+                tx.commit().await?;
                 let jar = jar
                     .add(cookie(&s, SESSION_COOKIE, session.clone(), s.nyckel.config.session_ttl_secs))
-                    .add(cookie(&s, DEVICE_COOKIE, device, 400 * 86_400));
+                    .add(cookie(&s, DEVICE_COOKIE, done.device, 400 * 86_400));
                 match flow.authz.clone() {
-                    // The login served a provider: go on with its request.
+                    // The login served a provider: go on with its request,
+                    // in a flow of its own (new id and CSRF token).
                     Some(req) => {
-                        tx.commit().await?;
                         let sid = Some(session_id(&session));
-                        let next = super::oidc::continue_authorization(&s, jar, Some(flow), req, &identity_id, auth_time, methods, sid, &ip).await?;
-                        Ok(next)
+                        super::oidc::continue_authorization(&s, jar, None, req, &identity_id, auth_time, methods, sid, &ip).await
                     }
-                    None => {
-                        tx.delete_flow(&flow.id_hash).await?;
-                        tx.commit().await?;
-                        Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to("/my")).into_response())
-                    }
+                    None => Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to("/my")).into_response()),
                 }
             }
             (KeyCardStep::Blocked, _) => {
@@ -820,13 +911,29 @@ pub(crate) async fn keycard(
                     false,
                 ))
             }
+            // Another login showed a key of this card since: this one ends
+            // (showing yet another key would end that one in turn).
+            (KeyCardStep::Superseded, _) => {
+                tx.delete_flow(&flow.id_hash).await?;
+                tx.commit().await?;
+                Ok(message(
+                    &s,
+                    StatusCode::CONFLICT,
+                    "This login was replaced",
+                    format!(
+                        "Key {} is no longer valid: you started a newer login in another window, which asked for another key. The key asked for here counts as a wrong code. Go on in the other window, or start again.",
+                        challenge.key_number
+                    ),
+                    Some(key_card_hint(&s)),
+                    false,
+                ))
+            }
             _ => {
+                tx.commit().await?;
                 let error = format!(
                     "Wrong code for key {}. That key cannot be used again: enter the code for the new key number shown.",
                     challenge.key_number
                 );
-                tx.commit().await?;
-                flow.step = Step::KeyCard { identity_id, challenge: None, prefer_new };
                 render_step(&s, &mut flow, Some(error), StatusCode::UNAUTHORIZED).await
             }
         }
@@ -841,6 +948,8 @@ pub(crate) struct CsrfForm {
 }
 
 /// The holder has received a new key card and wants to be asked from it.
+/// Without a new card on its way the key shown stays: showing another
+/// would count this one as a wrong code.
 pub(crate) async fn new_card(
     State(s): State<AppState>,
     jar: CookieJar,
@@ -848,15 +957,38 @@ pub(crate) async fn new_card(
 ) -> Response {
     async {
         let mut flow = load_for_post(&s, &jar, &f.csrf).await?;
-        let Step::KeyCard { identity_id, .. } = flow.step.clone() else {
+        let Step::KeyCard {
+            identity_id,
+            challenge,
+            ..
+        } = flow.step.clone()
+        else {
             return Ok(to_login());
         };
+        let mut tx = s.nyckel.store.write().await?;
+        let cards = tx
+            .find_live_credentials(&identity_id, CredentialKind::KeyCard)
+            .await?;
+        let switch = match &challenge {
+            Some(c) => pending_card(&cards, c).is_some(),
+            None => false,
+        };
+        if !switch {
+            drop(tx);
+            return render_step(&s, &mut flow, None, StatusCode::OK).await;
+        }
+        if let Some(c) = &challenge {
+            s.nyckel
+                .count_unanswered_challenge(&mut tx, &identity_id, c)
+                .await?;
+        }
         flow.step = Step::KeyCard {
             identity_id,
             challenge: None,
             prefer_new: true,
         };
-        save(&s, &flow).await?;
+        save_in(&mut tx, &mut flow).await?;
+        tx.commit().await?;
         Ok::<_, WebError>(Redirect::to("/login").into_response())
     }
     .await

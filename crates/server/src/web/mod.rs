@@ -445,6 +445,10 @@ pub(crate) enum WebError {
     FlowExpired,
     /// A form's CSRF token did not match.
     Csrf,
+    /// Another request moved the login flow on first (a double click, or
+    /// the same form posted several times at once): nothing was done by
+    /// this one, and the browser is shown the step the flow is at.
+    FlowMoved,
     /// Not logged in (for My nyckel).
     NoSession,
 }
@@ -512,7 +516,9 @@ impl WebError {
                 None,
                 false,
             ),
-            WebError::NoSession => axum::response::Redirect::to("/login").into_response(),
+            WebError::NoSession | WebError::FlowMoved => {
+                axum::response::Redirect::to("/login").into_response()
+            }
         }
     }
 }

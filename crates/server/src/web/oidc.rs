@@ -318,7 +318,7 @@ pub(crate) async fn continue_authorization(
         let jar = match flow {
             Some(mut f) => {
                 f.step = step;
-                save(s, &f).await?;
+                save(s, &mut f).await?;
                 jar
             }
             None => start_with(s, jar, step, Some(req)).await?.0,

@@ -1,0 +1,397 @@
+//! Login integrity under hostile and concurrent use, over real HTTP on both
+//! backends: one-time things stay one-time when posted at once, the lockout
+//! holds against a burst, planted cookies gain nothing, a key shown and left
+//! unanswered counts, one login is one entry in the holder's activity.
+//!
+//! Concurrency here is real: the requests are sent at the same time from
+//! separate tasks, and on PostgreSQL they run in separate transactions.
+
+mod common;
+#[path = "common/rp.rs"]
+mod rp;
+
+use std::sync::Arc;
+
+use common::{Browser, Page, TestServer, activate, code_for, test_config};
+use nyckel_core::credential::{CredentialKind, CredentialStatus};
+use reqwest::cookie::{CookieStore, Jar};
+use rp::{Consent, PW};
+use serde_json::Value;
+
+async fn audit(s: &TestServer, identity_id: &str) -> Vec<(String, Value)> {
+    let mut tx = s.store.read().await.unwrap();
+    let events = tx.find_audit_by_subject(identity_id, 10_000).await.unwrap();
+    tx.commit().await.unwrap();
+    events
+        .into_iter()
+        .map(|e| {
+            (
+                e.action,
+                serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+async fn count_action(s: &TestServer, identity_id: &str, action: &str) -> usize {
+    audit(s, identity_id)
+        .await
+        .iter()
+        .filter(|(a, _)| a == action)
+        .count()
+}
+
+async fn count_failures(s: &TestServer, identity_id: &str, reason: &str) -> usize {
+    audit(s, identity_id)
+        .await
+        .iter()
+        .filter(|(a, d)| a == "login.failed" && d["reason"] == reason)
+        .count()
+}
+
+/// A browser whose cookie jar the test can read and plant cookies in. It
+/// follows redirects within nyckel only.
+fn jar_browser(s: &TestServer) -> (Browser, Arc<Jar>) {
+    let jar = Arc::new(Jar::default());
+    let http = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::custom(|a| {
+            if a.url().host_str() == Some("127.0.0.1") {
+                a.follow()
+            } else {
+                a.stop()
+            }
+        }))
+        .build()
+        .unwrap();
+    (
+        Browser {
+            base: s.url.clone(),
+            http,
+        },
+        jar,
+    )
+}
+
+/// The value of the cookie whose name ends with `suffix` (`nyckel_flow`
+/// matches `__Host-nyckel_flow` too).
+fn cookie(s: &TestServer, jar: &Jar, suffix: &str) -> Option<(String, String)> {
+    let url: url::Url = s.url.parse().unwrap();
+    let header = jar.cookies(&url)?;
+    header.to_str().unwrap().split("; ").find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        k.ends_with(suffix).then(|| (k.to_owned(), v.to_owned()))
+    })
+}
+
+fn plant(s: &TestServer, jar: &Jar, name: &str, value: &str) {
+    let url: url::Url = s.url.parse().unwrap();
+    jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+}
+
+async fn enrolled_and_active(s: &TestServer) -> nyckel_server::service::Enrolled {
+    let e = s.enroll_demo().await;
+    activate(&s.client(), &e, PW).await;
+    e
+}
+
+async fn page(r: reqwest::Response) -> Page {
+    let status = r.status().as_u16();
+    let url = r.url().path().to_owned();
+    let body = r.text().await.unwrap();
+    Page { status, url, body }
+}
+
+// ----- finding 1: one code posted at once makes one session -----
+
+#[tokio::test]
+async fn one_key_card_code_posted_eight_times_at_once_makes_one_session() {
+    for s in TestServer::each(test_config()).await {
+        let e = enrolled_and_active(&s).await;
+        let before = count_action(&s, &e.identity_id, "login.succeeded").await;
+        let b = s.client();
+        let p = b.identify_and_password(&e.user_id.to_string(), PW).await;
+        let key = p.key_number().expect("a key-card challenge");
+        let code = code_for(&e, &key);
+        let csrf = p.csrf();
+        let mut posts = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let http = b.http.clone();
+            let url = format!("{}/login/keycard", s.url);
+            let form = [("csrf", csrf.clone()), ("code", code.clone())];
+            posts
+                .spawn(async move { page(http.post(url).form(&form).send().await.unwrap()).await });
+        }
+        let pages = posts.join_all().await;
+        let logged_in = pages.iter().filter(|p| p.url == "/my").count();
+        assert_eq!(
+            logged_in,
+            1,
+            "{:?} on {:?}",
+            pages.iter().map(|p| (&p.url, p.status)).collect::<Vec<_>>(),
+            s.backend
+        );
+        let after = count_action(&s, &e.identity_id, "login.succeeded").await;
+        assert_eq!(after - before, 1, "sessions made on {:?}", s.backend);
+    }
+}
+
+// ----- finding 2: the lockout holds against a burst -----
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_with_the_right_one_among_them_leaves_the_lockout_engaged() {
+    for s in TestServer::each(test_config()).await {
+        let e = enrolled_and_active(&s).await;
+        let uid = e.user_id.to_string();
+        // 24 strangers' browsers, each at the password page.
+        let mut ready = Vec::new();
+        for _ in 0..24 {
+            let b = s.client();
+            let p = b.get("/login?restart=1").await;
+            let p = b
+                .post(
+                    "/login/identify",
+                    &[("csrf", &p.csrf()), ("login_name", &uid)],
+                )
+                .await;
+            ready.push((b, p.csrf()));
+        }
+        let mut posts = tokio::task::JoinSet::new();
+        for (i, (b, csrf)) in ready.into_iter().enumerate() {
+            let password = if i == 12 {
+                PW.to_owned()
+            } else {
+                format!("Wrong-Guess-{i}-x")
+            };
+            let url = format!("{}/login/password", s.url);
+            posts.spawn(async move {
+                let r = b
+                    .http
+                    .post(url)
+                    .form(&[("csrf", csrf), ("password", password)])
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            });
+        }
+        let statuses = posts.join_all().await;
+        let evaluated = count_failures(&s, &e.identity_id, "wrong-password").await;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Policy: 5 untrusted failures, then a pause. The right password may
+        // clear the failures reserved before it, once.
+        assert!(
+            evaluated <= 5 + workers + 5,
+            "{evaluated} wrong passwords were checked on {:?} ({statuses:?})",
+            s.backend
+        );
+        // Strangers are paused now, even with the right password…
+        let p = s.client().identify_and_password(&uid, PW).await;
+        assert_eq!(p.status, 401, "{}", p.body);
+        let mut tx = s.store.read().await.unwrap();
+        let pw = tx
+            .find_live_credentials(&e.identity_id, CredentialKind::Password)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            pw[0].counters.untrusted_locked_until.is_some(),
+            "{:?}",
+            pw[0].counters
+        );
+    }
+}
+
+// ----- finding 4: a planted flow cookie gains nothing -----
+
+#[tokio::test]
+async fn a_planted_flow_cookie_does_not_let_the_planter_allow_the_victims_consent() {
+    for s in TestServer::each(test_config()).await {
+        let e = enrolled_and_active(&s).await;
+        let client = rp::confidential(&s, "borger.example", false).await;
+        let (_, challenge) = rp::pkce("planted");
+        let url = rp::authorize_url(&s, &client.id, &challenge, &[]);
+        // The attacker starts a login for the provider and keeps its cookie.
+        let (attacker, attacker_jar) = jar_browser(&s);
+        let p = page(attacker.http.get(&url).send().await.unwrap()).await;
+        let attacker_csrf = p.csrf();
+        let (name, flow) = cookie(&s, &attacker_jar, "nyckel_flow").expect("a flow cookie");
+        // …and plants it in the victim's browser, who then logs in.
+        let (victim, victim_jar) = jar_browser(&s);
+        plant(&s, &victim_jar, &name, &flow);
+        let p = victim.get("/login").await;
+        let p = victim
+            .post(
+                "/login/identify",
+                &[("csrf", &p.csrf()), ("login_name", &e.user_id.to_string())],
+            )
+            .await;
+        let p = victim
+            .post("/login/password", &[("csrf", &p.csrf()), ("password", PW)])
+            .await;
+        let key = p.key_number().expect("key card");
+        let r = victim
+            .http
+            .post(format!("{}/login/keycard", s.url))
+            .form(&[("csrf", p.csrf()), ("code", code_for(&e, &key))])
+            .send()
+            .await
+            .unwrap();
+        let p = page(r).await;
+        assert!(p.has("action=\"/login/consent\""), "{}", p.body);
+        // The planter presses "Allow" on the victim's consent page.
+        let r = attacker
+            .http
+            .post(format!("{}/login/consent", s.url))
+            .form(&[("csrf", attacker_csrf.as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        assert!(
+            !location.as_deref().unwrap_or("").contains("code="),
+            "the planter got a code on {:?}: {location:?}",
+            s.backend
+        );
+        // The victim's own "Allow" still works.
+        let r = victim
+            .http
+            .post(format!("{}/login/consent", s.url))
+            .form(&[("csrf", p.csrf().as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .unwrap();
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with(rp::CB) && location.contains("code="),
+            "{location}"
+        );
+    }
+}
+
+// ----- finding 5: a planted device cookie gains nothing -----
+
+#[tokio::test]
+async fn a_planted_device_cookie_neither_becomes_trusted_nor_locks_the_holder_out() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let planted = "ab".repeat(32);
+        let (holder, holder_jar) = jar_browser(&s);
+        plant(&s, &holder_jar, "nyckel_device", &planted);
+        activate(&holder, &e, PW).await;
+        let (_, minted) = cookie(&s, &holder_jar, "nyckel_device").expect("a device cookie");
+        assert_ne!(
+            minted, planted,
+            "the server adopted a device cookie it did not mint"
+        );
+        // The planter, with the planted value, guesses passwords.
+        let (attacker, attacker_jar) = jar_browser(&s);
+        plant(&s, &attacker_jar, "nyckel_device", &planted);
+        for i in 0..6 {
+            let p = attacker
+                .identify_and_password(&e.user_id.to_string(), &format!("Guess-Number-{i}"))
+                .await;
+            assert_eq!(p.status, 401);
+        }
+        let mut tx = s.store.read().await.unwrap();
+        let pw = tx
+            .find_live_credentials(&e.identity_id, CredentialKind::Password)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(pw[0].status, CredentialStatus::Active, "{:?}", s.backend);
+        assert_eq!(
+            pw[0].counters.failures, 0,
+            "counted as the holder's own device"
+        );
+        // The holder, on their own device, logs in as usual.
+        let p = holder
+            .identify_and_password(&e.user_id.to_string(), PW)
+            .await;
+        assert!(p.key_number().is_some(), "{}", p.body);
+    }
+}
+
+// ----- finding 6: a key shown and not answered counts -----
+
+#[tokio::test]
+async fn new_card_without_a_new_card_keeps_the_key_and_parallel_flows_count_the_key_before() {
+    for s in TestServer::each(test_config()).await {
+        let e = enrolled_and_active(&s).await;
+        let uid = e.user_id.to_string();
+        // "New card" pressed again and again shows no other key.
+        let b = s.client();
+        let mut p = b.identify_and_password(&uid, PW).await;
+        let first = p.key_number().unwrap();
+        for _ in 0..12 {
+            p = b.post("/login/new-card", &[("csrf", &p.csrf())]).await;
+            assert_eq!(
+                p.key_number().as_deref(),
+                Some(first.as_str()),
+                "{}",
+                p.body
+            );
+        }
+        assert_eq!(b.answer_key(&p, &e).await.url, "/my");
+        assert_eq!(
+            count_failures(&s, &e.identity_id, "unanswered-key-card").await,
+            0
+        );
+        // Two logins at once: the second key shown makes the first count.
+        let one = s.client();
+        let two = s.client();
+        let p1 = one.identify_and_password(&uid, PW).await;
+        let p2 = two.identify_and_password(&uid, PW).await;
+        assert_ne!(p1.key_number(), p2.key_number());
+        assert_eq!(
+            count_failures(&s, &e.identity_id, "unanswered-key-card").await,
+            1,
+            "{:?}",
+            s.backend
+        );
+        // The first key is no longer valid, even with its right code.
+        let r1 = one.answer_key(&p1, &e).await;
+        assert_ne!(r1.url, "/my", "{}", r1.body);
+        assert_eq!(two.answer_key(&p2, &e).await.url, "/my");
+        // Six logins at once, each shown a key: five count, and the card is blocked.
+        let mut pages = Vec::new();
+        for _ in 0..6 {
+            let b = s.client();
+            let p = b.identify_and_password(&uid, PW).await;
+            pages.push((b, p));
+        }
+        let mut tx = s.store.read().await.unwrap();
+        let cards = tx
+            .find_live_credentials(&e.identity_id, CredentialKind::KeyCard)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(cards.iter().all(|c| c.status.is_blocked()), "{cards:?}");
+    }
+}
+
+// ----- finding 10: one login at a provider is one entry -----
+
+#[tokio::test]
+async fn one_login_at_a_provider_is_one_entry_in_the_activity() {
+    for s in TestServer::each(test_config()).await {
+        let e = enrolled_and_active(&s).await;
+        let client = rp::confidential(&s, "borger.example", false).await;
+        let before = count_action(&s, &e.identity_id, "login.succeeded").await;
+        let (_, challenge) = rp::pkce("one-entry");
+        let b = rp::browser(&s);
+        let landed = rp::login(
+            &b,
+            &e,
+            &rp::authorize_url(&s, &client.id, &challenge, &[]),
+            Consent::Allow,
+        )
+        .await;
+        assert!(landed.location.contains("code="));
+        let after = count_action(&s, &e.identity_id, "login.succeeded").await;
+        assert_eq!(after - before, 1, "{:?}", audit(&s, &e.identity_id).await);
+    }
+}
