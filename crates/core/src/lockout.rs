@@ -264,6 +264,32 @@ pub enum Settlement {
     LockUntrusted { locks: u32, until: i64 },
 }
 
+/// What a reservation refused for being over the limit leads to, when
+/// nothing recorded the limit yet (the attempts that filled it are still
+/// being checked, or one of them died before it settled): the block
+/// (trusted) or the pause (untrusted) starts now, so that a count stuck at
+/// the limit is never a silent lock that no time and no unblock ends.
+pub fn settle_over_limit(
+    policy: &LockoutPolicy,
+    trust: Trust,
+    untrusted_locks: u32,
+    now: i64,
+) -> Settlement {
+    let number = match trust {
+        Trust::TrustedDevice => policy.max_trusted(),
+        Trust::Untrusted => policy.max_untrusted(),
+    };
+    settle_failure(
+        policy,
+        &Reservation {
+            trust,
+            number,
+            untrusted_locks,
+        },
+        now,
+    )
+}
+
 /// Settles a reserved attempt that failed: the attempt whose number reaches
 /// the limit blocks (trusted) or pauses untrusted attempts.
 pub fn settle_failure(policy: &LockoutPolicy, r: &Reservation, now: i64) -> Settlement {

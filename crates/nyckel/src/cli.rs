@@ -62,6 +62,11 @@ pub enum Command {
         /// Address to listen on (default: `listen` from the configuration).
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+        /// Serve a plain-HTTP `public_url` on a host other than loopback:
+        /// passwords, codes and cookies would cross the network in clear
+        /// text. Refused without this flag; never in production.
+        #[arg(long)]
+        dangerous_insecure_http: bool,
     },
     /// Runs a demo with made-up persons and a ready-to-use holder, on a fresh
     /// embedded database in the data dir (default ./nyckel-demo), wiped at every

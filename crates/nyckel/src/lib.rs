@@ -44,8 +44,17 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
 
     let global = &cli.global;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            dangerous_insecure_http,
+        } => {
             let config = settings::load(global)?;
+            if config.is_insecure_public_url() && !dangerous_insecure_http {
+                anyhow::bail!(
+                    "public_url {} is plain HTTP on a host other than loopback: holders' passwords, codes and cookies would cross the network in clear text. Give an https public_url (TLS at nyckel or a proxy in front), or --dangerous-insecure-http to serve it anyway",
+                    config.public_url
+                );
+            }
             serve::serve(config, listen, global.log_format).await
         }
         Command::Demo { listen, sp_listen } => demo::run(global, listen, sp_listen).await,

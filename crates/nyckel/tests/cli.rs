@@ -1818,3 +1818,32 @@ async fn ok_demo_service_provider_logs_the_holder_in_through_nyckel() {
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn fail_serve_refuses_a_plain_http_public_url_off_loopback() {
+    let env = Env::sqlite();
+    let config = env.file("nyckel.toml", "public_url = \"http://nyckel.example.dk\"\n");
+    let config = config.to_str().unwrap();
+    let refused = env.run(&["--config", config, "serve", "--listen", "127.0.0.1:0"]);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused.stderr.contains("--dangerous-insecure-http"),
+        "{refused:?}"
+    );
+    // With the flag it starts (and is stopped here).
+    let mut child = command()
+        .arg("--database-url")
+        .arg(&env.db.url)
+        .arg("--data-dir")
+        .arg(env.dir.path())
+        .args(["--config", config, "serve", "--dangerous-insecure-http"])
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    wait_for(&stderr, |l| l.contains("listening"));
+    drop(child);
+}

@@ -39,8 +39,13 @@ pub struct Config {
     pub key_card_reorder_threshold: usize,
     /// Days an activation code stays valid.
     pub activation_code_days: i64,
-    /// Set the `Secure` attribute on cookies (turn off only for plain-HTTP development).
+    /// Set the `Secure` attribute on cookies even when `public_url` is plain
+    /// HTTP (behind a proxy that terminates TLS under another name). With an
+    /// `https` public URL cookies are always `Secure` and `__Host-` named.
     pub secure_cookies: bool,
+    /// `Strict-Transport-Security: max-age=…` sent when `public_url` is
+    /// https (default one year); 0 sends none.
+    pub hsts_max_age_secs: u64,
     pub support: SupportSchedule,
 }
 
@@ -86,12 +91,43 @@ impl Default for Config {
             key_card_reorder_threshold: nyckel_core::keycard::DEFAULT_REORDER_THRESHOLD,
             activation_code_days: 30,
             secure_cookies: false,
+            hsts_max_age_secs: 365 * 86_400,
             support: SupportSchedule::default(),
         }
     }
 }
 
 impl Config {
+    /// Whether holders reach nyckel over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+    }
+
+    /// Whether cookies carry `Secure` (and then the `__Host-` prefix).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies || self.is_https()
+    }
+
+    /// Whether `public_url` is plain HTTP to a host other than the loopback
+    /// interface: cookies, codes and passwords would cross a network in
+    /// clear text. `serve` refuses it unless told it is dangerous.
+    pub fn is_insecure_public_url(&self) -> bool {
+        if self.is_https() {
+            return false;
+        }
+        let Ok(url) = url::Url::parse(&self.public_url) else {
+            return true;
+        };
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => !ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => !ip.is_loopback(),
+            Some(url::Host::Domain(d)) => !d.eq_ignore_ascii_case("localhost"),
+            None => true,
+        }
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()

@@ -757,9 +757,26 @@ impl Nyckel {
                 tx.commit().await?;
                 Ok(Some(r))
             }
-            _ => {
+            refused => {
                 tx.release_attempts(&counted.id, trust, 1, false, None)
                     .await?;
+                // Over the limit with nothing recorded yet: record it now.
+                let secs = now / 1000;
+                let over = match (trust, refused) {
+                    (Trust::TrustedDevice, _) => !after.status.is_blocked(),
+                    (Trust::Untrusted, Err(until)) => until == secs,
+                    _ => false,
+                };
+                if over {
+                    let settlement = lockout::settle_over_limit(
+                        &self.config.lockout,
+                        trust,
+                        after.counters.untrusted_locks,
+                        secs,
+                    );
+                    self.apply_settlement(&mut tx, identity, counted, settlement)
+                        .await?;
+                }
                 tx.append_audit(
                     &NewAuditEvent::new("anonymous", "login.failed")
                         .subject(identity.id.clone())
@@ -881,9 +898,14 @@ impl Nyckel {
         let Ok(reservation) =
             lockout::judge_reservation(&self.config.lockout, &after.counters, trust, now / 1000)
         else {
-            // Already at the limit: blocked by an earlier failure.
+            // Already over the limit: blocked by an earlier failure, or to
+            // be blocked now if nothing recorded it.
             tx.release_attempts(&credential.id, trust, 1, false, None)
                 .await?;
+            if after.status.is_usable() {
+                self.apply_settlement(tx, identity, credential, lockout::Settlement::Block)
+                    .await?;
+            }
             return Ok(lockout::Settlement::Block);
         };
         self.settle_failure_in(tx, identity, credential, &reservation, ip, reason)
@@ -903,6 +925,11 @@ impl Nyckel {
     ) -> Result<lockout::Settlement> {
         let now = self.now();
         let settlement = lockout::settle_failure(&self.config.lockout, reservation, now / 1000);
+        // The credential's row before the audit head, in every transaction
+        // that writes both: the same lock order everywhere, so that two
+        // settlements on PostgreSQL never deadlock.
+        self.apply_settlement(tx, identity, credential, settlement)
+            .await?;
         tx.append_audit(
             &NewAuditEvent::new("anonymous", "login.failed")
                 .subject(identity.id.clone())
@@ -914,6 +941,19 @@ impl Nyckel {
             now,
         )
         .await?;
+        Ok(settlement)
+    }
+
+    /// Records what a failure led to: the block, or the untrusted pause
+    /// (only if none is running), each with its audit entry.
+    async fn apply_settlement(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        credential: &CredentialRow,
+        settlement: lockout::Settlement,
+    ) -> Result<()> {
+        let now = self.now();
         match settlement {
             lockout::Settlement::Block => {
                 tx.update_credential_status(
@@ -936,22 +976,25 @@ impl Nyckel {
                 .await?;
             }
             lockout::Settlement::LockUntrusted { locks, until } => {
-                tx.lock_untrusted(&credential.id, reservation.number, locks, until)
+                if tx
+                    .lock_untrusted(&credential.id, locks, until, now / 1000)
+                    .await?
+                {
+                    tx.append_audit(
+                        &NewAuditEvent::new("system", "credential.untrusted-locked")
+                            .subject(identity.id.clone())
+                            .detail(json!({
+                                "credential": credential.kind.as_str(),
+                                "until": until,
+                            })),
+                        now,
+                    )
                     .await?;
-                tx.append_audit(
-                    &NewAuditEvent::new("system", "credential.untrusted-locked")
-                        .subject(identity.id.clone())
-                        .detail(json!({
-                            "credential": credential.kind.as_str(),
-                            "until": until,
-                        })),
-                    now,
-                )
-                .await?;
+                }
             }
             lockout::Settlement::Counted { .. } => {}
         }
-        Ok(settlement)
+        Ok(())
     }
 
     async fn audit_login_failure(

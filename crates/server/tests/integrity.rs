@@ -176,6 +176,9 @@ async fn a_burst_of_wrong_passwords_with_the_right_one_among_them_leaves_the_loc
             });
         }
         let statuses = posts.join_all().await;
+        // Nothing failed on the way (a deadlock between settlements on
+        // PostgreSQL answered 500 and lost the failure it was recording).
+        assert!(!statuses.contains(&500), "{statuses:?} on {:?}", s.backend);
         let evaluated = count_failures(&s, &e.identity_id, "wrong-password").await;
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         // Policy: 5 untrusted failures, then a pause. The right password may
@@ -196,8 +199,10 @@ async fn a_burst_of_wrong_passwords_with_the_right_one_among_them_leaves_the_loc
         tx.commit().await.unwrap();
         assert!(
             pw[0].counters.untrusted_locked_until.is_some(),
-            "{:?}",
-            pw[0].counters
+            "{:?} on {:?} ({statuses:?}): {:?}",
+            pw[0].counters,
+            s.backend,
+            audit(&s, &e.identity_id).await
         );
     }
 }
@@ -394,4 +399,45 @@ async fn one_login_at_a_provider_is_one_entry_in_the_activity() {
         let after = count_action(&s, &e.identity_id, "login.succeeded").await;
         assert_eq!(after - before, 1, "{:?}", audit(&s, &e.identity_id).await);
     }
+}
+
+// ----- finding 12: cookies over HTTPS -----
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_host_cookies_and_hsts_is_sent() {
+    let config = nyckel_server::config::Config {
+        public_url: "https://nyckel.example.dk".into(),
+        ..test_config()
+    };
+    for s in TestServer::each(config).await {
+        let r = reqwest::get(format!("{}/login", s.url)).await.unwrap();
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{:?}",
+            s.backend
+        );
+        let set: Vec<&str> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(set.len(), 1, "{set:?}");
+        let flow = set[0];
+        assert!(flow.starts_with("__Host-nyckel_flow="), "{flow}");
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(flow.contains(attribute), "{attribute} missing: {flow}");
+        }
+        assert!(!flow.contains("Domain"), "{flow}");
+    }
+    // Plain HTTP on loopback (development): no HSTS, plain names.
+    let s = TestServer::start(Arc::new(nyckel_testkit::TestDb::sqlite()), test_config()).await;
+    let r = reqwest::get(format!("{}/login", s.url)).await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    let flow = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        flow.starts_with("nyckel_flow=") && !flow.contains("Secure"),
+        "{flow}"
+    );
 }

@@ -33,9 +33,16 @@ fn entry_from_row(r: &Row) -> Result<AuditEntry> {
 }
 
 impl Tx {
-    /// Appends an event to the chain. The head row is updated first, which
+    /// Appends an event to the chain when this transaction commits (and
+    /// never, if it does not): see [`Tx`] for why at commit.
+    pub async fn append_audit(&mut self, event: &NewAuditEvent, now: i64) -> Result<()> {
+        self.audit.push((event.clone(), now));
+        Ok(())
+    }
+
+    /// Writes an event into the chain. The head row is updated first, which
     /// serialises appenders on both backends (row lock / write lock).
-    pub async fn append_audit(&mut self, event: &NewAuditEvent, now: i64) -> Result<i64> {
+    pub(crate) async fn write_audit(&mut self, event: &NewAuditEvent, now: i64) -> Result<i64> {
         let head = query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(self)
             .await?;

@@ -280,21 +280,27 @@ impl Tx {
         Ok(())
     }
 
-    /// Starts an untrusted lock: the `n` untrusted failures that led to it
-    /// are taken off (others reserved meanwhile stay counted), the lock
-    /// count and the end of the lock are set.
-    pub async fn lock_untrusted(&mut self, id: &str, n: u32, locks: u32, until: i64) -> Result<()> {
-        query(
-            "UPDATE credentials SET untrusted_failures = CASE WHEN untrusted_failures > $1 THEN untrusted_failures - $2 ELSE 0 END, untrusted_locks = $3, untrusted_locked_until = $4 WHERE id = $5",
+    /// Starts an untrusted lock (a pause for untrusted attempts) unless one
+    /// is running at `now`: the count starts again from zero (attempts still
+    /// being checked settle into the pause), the lock count and its end are
+    /// set. `false` if a lock was already running: nothing changed.
+    pub async fn lock_untrusted(
+        &mut self,
+        id: &str,
+        locks: u32,
+        until: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let r = query(
+            "UPDATE credentials SET untrusted_failures = 0, untrusted_locks = $1, untrusted_locked_until = $2 WHERE id = $3 AND (untrusted_locked_until IS NULL OR untrusted_locked_until <= $4)",
         )
-        .bind(i64::from(n))
-        .bind(i64::from(n))
         .bind(i64::from(locks))
         .bind(until)
         .bind(id)
+        .bind(now)
         .execute(self)
         .await?;
-        Ok(())
+        Ok(r.rows_affected() == 1)
     }
 
     /// Records the use of an identity's active credentials of one kind.

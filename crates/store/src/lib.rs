@@ -182,7 +182,10 @@ impl Store {
             Backend::Sqlite(pool) => Inner::Sqlite(pool.acquire().await?),
             Backend::Postgres(pool) => Inner::PgConn(pool.acquire().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            audit: Vec::new(),
+        })
     }
 
     /// A read-only transaction: all its reads see one snapshot.
@@ -203,7 +206,10 @@ impl Store {
             }
             Backend::Postgres(pool) => Inner::PgTx(pool.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            audit: Vec::new(),
+        })
     }
 
     /// A cheap round trip, for readiness probes.
@@ -242,6 +248,13 @@ impl Store {
 /// audit entry describing it commit together.
 pub struct Tx {
     inner: Inner,
+    /// Audit events appended in this transaction, written at commit: the
+    /// chain's head is then always the last row a transaction locks, and is
+    /// held only for the commit itself. So transactions that also lock a
+    /// credential, a flow or a code never wait for each other in opposite
+    /// orders (no deadlock on PostgreSQL), and appenders queue for the head
+    /// as briefly as possible.
+    audit: Vec<(nyckel_core::audit::NewAuditEvent, i64)>,
 }
 
 enum Inner {
@@ -252,7 +265,10 @@ enum Inner {
 
 impl Tx {
     /// Commits; for a plain reading connection, gives it back to the pool.
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        for (event, at) in std::mem::take(&mut self.audit) {
+            self.write_audit(&event, at).await?;
+        }
         match self.inner {
             Inner::Sqlite(mut lease) => lease.finish(true),
             Inner::PgTx(tx) => Ok(tx.commit().await?),

@@ -104,7 +104,7 @@ pub(crate) struct Restart {
 }
 
 async fn load(s: &AppState, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
-    if jar.get(FLOW_COOKIE).is_none() {
+    if s.cookie_value(jar, FLOW_COOKIE).is_none() {
         return Ok(None);
     }
     let mut tx = s.nyckel.store.read().await?;
@@ -113,10 +113,10 @@ async fn load(s: &AppState, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
 
 /// The flow of the cookie, read on the caller's connection.
 async fn load_in(s: &AppState, tx: &mut Tx, jar: &CookieJar) -> Result<Option<Flow>, WebError> {
-    let Some(c) = jar.get(FLOW_COOKIE) else {
+    let Some(c) = s.cookie_value(jar, FLOW_COOKIE) else {
         return Ok(None);
     };
-    let id_hash = cookie_hash(c.value());
+    let id_hash = cookie_hash(c);
     let row = tx.find_flow(&id_hash, s.nyckel.now()).await?;
     let Some(row) = row else { return Ok(None) };
     match serde_json::from_str::<FlowState>(&row.state) {
@@ -168,12 +168,12 @@ pub(crate) async fn start_with(
 ) -> Result<(CookieJar, Flow), WebError> {
     // Replacing a flow deletes it and, if it was waiting for a key-card code,
     // counts that in one transaction; a fresh start is one statement.
-    let mut tx = match jar.get(FLOW_COOKIE) {
+    let mut tx = match s.cookie_value(&jar, FLOW_COOKIE) {
         Some(_) => s.nyckel.store.write().await?,
         None => s.nyckel.store.conn().await?,
     };
-    if let Some(old) = jar.get(FLOW_COOKIE)
-        && let Some(state) = tx.delete_flow(&cookie_hash(old.value())).await?
+    if let Some(old) = s.cookie_value(&jar, FLOW_COOKIE)
+        && let Some(state) = tx.delete_flow(&cookie_hash(old)).await?
     {
         count_if_abandoned(&s.nyckel, &mut tx, &state).await?;
     }
@@ -584,7 +584,7 @@ pub(crate) async fn password(
         let mut tx = s.nyckel.store.conn().await?;
         let mut flow = load_for_post_in(&s, &mut tx, &jar, &f.csrf).await?;
         let Step::Password { identity_id, login_name } = flow.step.clone() else { return Ok(to_login()) };
-        let device = jar.get(DEVICE_COOKIE).map(|c| c.value());
+        let device = s.cookie_value(&jar, DEVICE_COOKIE);
         let context = s.nyckel.password_context(&mut tx, identity_id.as_deref(), device).await?;
         // Not held while hashing: the pool is for requests that are not waiting.
         drop(tx);
@@ -880,7 +880,7 @@ pub(crate) async fn keycard(
             (KeyCardStep::Accepted, Some(auth)) => {
                 tx.delete_flow(&flow.id_hash).await?;
                 let session = random_token();
-                let presented = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned());
+                let presented = s.cookie_value(&jar, DEVICE_COOKIE).map(str::to_owned);
                 let methods = auth.methods().to_vec();
                 let auth_time = s.nyckel.now() / 1000;
                 let entry = if flow.authz.is_some() { LoginEntry::Provider } else { LoginEntry::MyNyckel };
@@ -896,7 +896,7 @@ pub(crate) async fn keycard(
                         let sid = Some(session_id(&session));
                         super::oidc::continue_authorization(&s, jar, None, req, &identity_id, auth_time, methods, sid, &ip).await
                     }
-                    None => Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to("/my")).into_response()),
+                    None => Ok((jar.remove(removal(&s, FLOW_COOKIE)), Redirect::to("/my")).into_response()),
                 }
             }
             (KeyCardStep::Blocked, _) => {

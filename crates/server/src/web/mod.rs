@@ -51,6 +51,8 @@ impl std::ops::Deref for AppState {
 pub(crate) struct AppStateInner {
     pub nyckel: Nyckel,
     pub demo: Option<Arc<DemoInfo>>,
+    /// Whether cookies are `Secure` and `__Host-` named.
+    pub secure_cookies: bool,
     /// Login attempts per client address. In-process: N servers allow N×
     /// this, which is fine for a soft throttle (account lockout is in the database).
     pub ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -76,10 +78,10 @@ pub(crate) async fn live_session(
     s: &AppState,
     jar: &axum_extra::extract::CookieJar,
 ) -> Result<Option<LiveSession>, nyckel_store::StoreError> {
-    let Some(cookie) = jar.get(SESSION_COOKIE) else {
+    let Some(cookie) = s.cookie_value(jar, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let hash = crate::service::cookie_hash(cookie.value());
+    let hash = crate::service::cookie_hash(cookie);
     let mut tx = s.nyckel.store.read().await?;
     let Some(row) = tx.find_session(&hash, s.nyckel.now()).await? else {
         return Ok(None);
@@ -94,9 +96,48 @@ pub(crate) async fn live_session(
     }))
 }
 
-pub(crate) const FLOW_COOKIE: &str = "nyckel_flow";
-pub(crate) const SESSION_COOKIE: &str = "nyckel_session";
-pub(crate) const DEVICE_COOKIE: &str = "nyckel_device";
+/// nyckel's cookies. Over HTTPS their names carry the `__Host-` prefix:
+/// the browser then accepts them only with `Secure`, `Path=/` and no
+/// `Domain`, so a sibling subdomain (or a man in the middle on plain HTTP)
+/// cannot set or overwrite them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CookieName {
+    /// The login flow in progress.
+    Flow,
+    /// The My nyckel session (single sign-on).
+    Session,
+    /// The device: minted by the server at a completed login only.
+    Device,
+}
+
+impl CookieName {
+    pub(crate) fn as_str(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (CookieName::Flow, false) => "nyckel_flow",
+            (CookieName::Session, false) => "nyckel_session",
+            (CookieName::Device, false) => "nyckel_device",
+            (CookieName::Flow, true) => "__Host-nyckel_flow",
+            (CookieName::Session, true) => "__Host-nyckel_session",
+            (CookieName::Device, true) => "__Host-nyckel_device",
+        }
+    }
+}
+
+pub(crate) use CookieName::{
+    Device as DEVICE_COOKIE, Flow as FLOW_COOKIE, Session as SESSION_COOKIE,
+};
+
+impl AppStateInner {
+    /// The value of one of nyckel's cookies the browser brought.
+    pub(crate) fn cookie_value<'j>(
+        &self,
+        jar: &'j axum_extra::extract::CookieJar,
+        name: CookieName,
+    ) -> Option<&'j str> {
+        jar.get(name.as_str(self.secure_cookies))
+            .map(axum_extra::extract::cookie::Cookie::value)
+    }
+}
 
 /// Serves until ctrl-c / SIGTERM, then finishes requests in flight.
 pub async fn run(
@@ -169,7 +210,12 @@ async fn shutdown_signal() {
 pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
     let per_minute =
         NonZeroU32::new(nyckel.config.ip_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    let secure_cookies = nyckel.config.secure_cookies();
+    let hsts = (nyckel.config.is_https() && nyckel.config.hsts_max_age_secs > 0)
+        .then(|| HeaderValue::from_str(&format!("max-age={}", nyckel.config.hsts_max_age_secs)))
+        .and_then(Result::ok);
     let state = AppState(Arc::new(AppStateInner {
+        secure_cookies,
         nyckel,
         demo: demo.map(Arc::new),
         ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
@@ -231,7 +277,9 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         // for every request. Outermost first.
         .layer(
             tower::ServiceBuilder::new()
-                .layer(tower::util::MapResponseLayer::new(security_headers))
+                .layer(tower::util::MapResponseLayer::new(move |r| {
+                    security_headers(r, hsts.as_ref())
+                }))
                 .layer(tower_http::trace::TraceLayer::new_for_http())
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -253,9 +301,15 @@ static NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
 
 /// The headers every response carries, error responses of the layers
 /// (timeout, body limit) included; they replace any the handler set.
-fn security_headers<B>(mut r: axum::http::Response<B>) -> axum::http::Response<B> {
+fn security_headers<B>(
+    mut r: axum::http::Response<B>,
+    hsts: Option<&HeaderValue>,
+) -> axum::http::Response<B> {
     let h = r.headers_mut();
-    h.reserve(4);
+    h.reserve(5);
+    if let Some(v) = hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, v.clone());
+    }
     h.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
     h.insert(header::X_FRAME_OPTIONS, DENY.clone());
     h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
@@ -525,15 +579,15 @@ impl WebError {
 
 pub(crate) fn cookie(
     s: &AppState,
-    name: &'static str,
+    name: CookieName,
     value: String,
     max_age_secs: i64,
 ) -> Cookie<'static> {
-    let mut c = Cookie::new(name, value);
+    let mut c = Cookie::new(name.as_str(s.secure_cookies), value);
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
     c.set_path("/");
-    c.set_secure(s.nyckel.config.secure_cookies);
+    c.set_secure(s.secure_cookies);
     c.set_max_age(cookie_time(max_age_secs));
     c
 }
@@ -542,9 +596,10 @@ fn cookie_time(secs: i64) -> cookie::time::Duration {
     cookie::time::Duration::seconds(secs)
 }
 
-pub(crate) fn removal(name: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::new(name, "");
+pub(crate) fn removal(s: &AppState, name: CookieName) -> Cookie<'static> {
+    let mut c = Cookie::new(name.as_str(s.secure_cookies), "");
     c.set_path("/");
+    c.set_secure(s.secure_cookies);
     c.make_removal();
     c
 }

@@ -300,7 +300,7 @@ pub(crate) async fn block(
         match s.nyckel.block(&h.identity.id, target, Actor::Holder, &who, "blocked by the holder in My nyckel").await? {
             Err(e) => page(&s, &jar, None, Some(format!("Could not block: {e}.")), StatusCode::CONFLICT).await,
             Ok(_) if target == BlockTarget::Identity => Ok((
-                jar.clone().remove(removal(SESSION_COOKIE)),
+                jar.clone().remove(removal(&s, SESSION_COOKIE)),
                 logged_out(
                     &s,
                     "Your nyckel is blocked",
@@ -423,7 +423,7 @@ pub(crate) async fn logout(
         tx.commit().await?;
         super::oidc::after_logout(
             &s,
-            jar.clone().remove(removal(SESSION_COOKIE)),
+            jar.clone().remove(removal(&s, SESSION_COOKIE)),
             f.client_id.as_deref(),
             f.post_logout_redirect_uri.as_deref(),
             f.state.as_deref(),

@@ -300,7 +300,7 @@ pub(crate) async fn continue_authorization(
             finish(s, f).await?;
         }
         return Ok((
-            jar.remove(removal(FLOW_COOKIE)),
+            jar.remove(removal(s, FLOW_COOKIE)),
             redirect_error(s, &req, &e),
         )
             .into_response());
@@ -332,7 +332,7 @@ pub(crate) async fn continue_authorization(
         .nyckel
         .issue_code(&req, identity_id, auth_time, &methods, sid, ip)
         .await?;
-    Ok((jar.remove(removal(FLOW_COOKIE)), Redirect::to(&url)).into_response())
+    Ok((jar.remove(removal(s, FLOW_COOKIE)), Redirect::to(&url)).into_response())
 }
 
 /// What the consent screen lists: exactly what the provider will receive.
@@ -380,7 +380,7 @@ pub(crate) async fn consent(
             return Err(WebError::FlowExpired);
         };
         finish(&s, &flow).await?;
-        let jar = jar.remove(removal(FLOW_COOKIE));
+        let jar = jar.remove(removal(&s, FLOW_COOKIE));
         if f.decision != "allow" {
             let e = OAuthError::new(
                 ErrorCode::AccessDenied,
@@ -723,7 +723,7 @@ pub(crate) async fn logout(
         }
         after_logout(
             &s,
-            jar.remove(removal(SESSION_COOKIE)),
+            jar.remove(removal(&s, SESSION_COOKIE)),
             client_id.as_deref(),
             q.post_logout_redirect_uri.as_deref(),
             q.state.as_deref(),

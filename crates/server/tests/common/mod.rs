@@ -61,10 +61,15 @@ impl TestServer {
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        // The issuer is the address the server really listens on.
-        let config = Config {
-            public_url: format!("http://{addr}"),
-            ..config
+        // The issuer is the address the server really listens on, unless
+        // the test plays a server behind TLS (an https public URL is kept).
+        let config = if config.public_url.starts_with("https://") {
+            config
+        } else {
+            Config {
+                public_url: format!("http://{addr}"),
+                ..config
+            }
         };
         let secret = SecretKey::new(vec![7u8; 64]).unwrap();
         let nyckel = Nyckel::new(store.clone(), config, secret, Arc::new(clock.clone())).unwrap();
