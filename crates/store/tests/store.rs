@@ -803,3 +803,143 @@ async fn a_dropped_postgres_connection_is_replaced() {
     drop(tx);
     store.close().await;
 }
+
+async fn seed_password(store: &Store, identity_id: &str) -> String {
+    let mut tx = store.write().await.unwrap();
+    let id = tx
+        .insert_credential(
+            &NewCredential {
+                identity_id,
+                kind: CredentialKind::Password,
+                status: CredentialStatus::Active,
+                label: None,
+                secret_hash: Some("$argon2id$…"),
+                data: None,
+                expires_at: None,
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn concurrent_reservations_each_get_their_own_number() {
+    use nyckel_core::lockout::Trust;
+    with_each(|store| async move {
+        let (_, identity_id) = seed_identity(&store).await;
+        let pw = seed_password(&store, &identity_id).await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (store, pw) = (store.clone(), pw.clone());
+            tasks.spawn(async move {
+                let mut tx = store.write().await.unwrap();
+                let row = tx.reserve_attempt(&pw, Trust::Untrusted).await.unwrap();
+                tx.commit().await.unwrap();
+                row.unwrap().counters.untrusted_failures
+            });
+        }
+        let mut numbers = tasks.join_all().await;
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=16).collect::<Vec<u32>>());
+        // A success with number 10 gives back ten, never below zero; the
+        // trusted counter is separate.
+        let mut tx = store.write().await.unwrap();
+        tx.release_attempts(&pw, Trust::Untrusted, 10, false, Some(99))
+            .await
+            .unwrap();
+        let c = tx.find_credential(&pw).await.unwrap().unwrap();
+        assert_eq!((c.counters.untrusted_failures, c.counters.failures), (6, 0));
+        assert_eq!(c.last_used_at, Some(99));
+        tx.release_attempts(&pw, Trust::Untrusted, 10, false, None)
+            .await
+            .unwrap();
+        let c = tx.find_credential(&pw).await.unwrap().unwrap();
+        assert_eq!(c.counters.untrusted_failures, 0);
+        // A pause starts once: not again while it runs.
+        assert!(tx.lock_untrusted(&pw, 1, 500, 100).await.unwrap());
+        assert!(!tx.lock_untrusted(&pw, 2, 900, 200).await.unwrap());
+        let c = tx.find_credential(&pw).await.unwrap().unwrap();
+        assert_eq!(c.counters.untrusted_locked_until, Some(500));
+        assert!(tx.lock_untrusted(&pw, 2, 900, 500).await.unwrap());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_flow_moves_on_once_from_the_state_it_was_read_in() {
+    with_each(|store| async move {
+        let mut tx = store.write().await.unwrap();
+        tx.insert_flow("f1", "csrf", "{\"step\":\"a\"}", 100, 900)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Eight movers at once from the same state: one wins.
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let mut tx = store.write().await.unwrap();
+                let moved = tx
+                    .replace_flow("f1", "{\"step\":\"a\"}", &format!("{{\"step\":\"b{i}\"}}"))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                moved
+            });
+        }
+        let won = tasks.join_all().await.into_iter().filter(|m| *m).count();
+        assert_eq!(won, 1);
+        let mut tx = store.write().await.unwrap();
+        let state = tx.find_flow("f1", 200).await.unwrap().unwrap().state;
+        assert!(!tx.delete_flow_if("f1", "{\"step\":\"a\"}").await.unwrap());
+        assert!(tx.delete_flow_if("f1", &state).await.unwrap());
+        assert!(!tx.delete_flow_if("f1", &state).await.unwrap());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_card_has_one_key_outstanding() {
+    with_each(|store| async move {
+        let (_, identity_id) = seed_identity(&store).await;
+        let mut tx = store.write().await.unwrap();
+        let card = tx
+            .insert_credential(
+                &NewCredential {
+                    identity_id: &identity_id,
+                    kind: CredentialKind::KeyCard,
+                    status: CredentialStatus::Active,
+                    label: Some("KC0000000002"),
+                    secret_hash: None,
+                    data: None,
+                    expires_at: None,
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        let keys: Vec<(u16, [u8; 32])> = (1..=10u16).map(|n| (n, [n as u8; 32])).collect();
+        tx.insert_key_card_keys(&card, &keys).await.unwrap();
+        let first = tx.consume_random_key(&card, 20).await.unwrap().unwrap();
+        assert!(tx.supersede_shown_keys(&card, 21).await.unwrap() == vec![first]);
+        assert!(tx.supersede_shown_keys(&card, 22).await.unwrap().is_empty());
+        assert!(
+            !tx.answer_key(&card, first, 23).await.unwrap(),
+            "superseded"
+        );
+        let second = tx.consume_random_key(&card, 24).await.unwrap().unwrap();
+        assert!(tx.answer_key(&card, second, 25).await.unwrap());
+        assert!(
+            !tx.answer_key(&card, second, 26).await.unwrap(),
+            "answered once"
+        );
+        assert!(tx.supersede_shown_keys(&card, 27).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
