@@ -385,14 +385,18 @@ impl Tx {
         Ok(())
     }
 
-    /// Takes a pushed request (single use): (client_id, params) if it exists and has not expired.
+    /// Takes a pushed request (single use) for the client that pushed it:
+    /// its params if it exists, is `client_id`'s and has not expired. Another
+    /// client presenting the request_uri takes nothing and leaves it usable.
     pub async fn take_par(
         &mut self,
         request_uri: &str,
+        client_id: &str,
         now: i64,
-    ) -> Result<Option<(String, String)>> {
-        let row = query("DELETE FROM par_requests WHERE request_uri = $1 RETURNING client_id, params, expires_at")
+    ) -> Result<Option<String>> {
+        let row = query("DELETE FROM par_requests WHERE request_uri = $1 AND client_id = $2 RETURNING params, expires_at")
             .bind(request_uri)
+            .bind(client_id)
             .fetch_optional(self)
             .await?;
         let Some(r) = row else { return Ok(None) };
@@ -400,7 +404,7 @@ impl Tx {
         if expires <= now {
             return Ok(None);
         }
-        Ok(Some((r.try_get("client_id")?, r.try_get("params")?)))
+        Ok(Some(r.try_get("params")?))
     }
 
     // ----- tokens -----

@@ -459,16 +459,26 @@ async fn oidc_clients_codes_and_pushed_requests() {
         );
         tx.insert_par("urn:x:1", "c1", "[]", 100).await.unwrap();
         assert_eq!(
-            tx.take_par("urn:x:1", 50).await.unwrap(),
-            Some(("c1".into(), "[]".into()))
+            tx.take_par("urn:x:1", "c2", 50).await.unwrap(),
+            None,
+            "another client's"
         );
         assert_eq!(
-            tx.take_par("urn:x:1", 50).await.unwrap(),
+            tx.take_par("urn:x:1", "c1", 50).await.unwrap(),
+            Some("[]".into()),
+            "still there for its owner"
+        );
+        assert_eq!(
+            tx.take_par("urn:x:1", "c1", 50).await.unwrap(),
             None,
             "single use"
         );
         tx.insert_par("urn:x:2", "c1", "[]", 100).await.unwrap();
-        assert_eq!(tx.take_par("urn:x:2", 100).await.unwrap(), None, "expired");
+        assert_eq!(
+            tx.take_par("urn:x:2", "c1", 100).await.unwrap(),
+            None,
+            "expired"
+        );
         assert!(tx.insert_assertion_jti("c1", "j1", 100).await.unwrap());
         assert!(
             !tx.insert_assertion_jti("c1", "j1", 100).await.unwrap(),

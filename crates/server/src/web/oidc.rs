@@ -163,14 +163,18 @@ async fn authorize_inner(
         Ok(None) => (params, Origin::FrontChannel),
         Ok(Some(r)) => {
             let mut tx = s.nyckel.store.write().await?;
-            let pushed = tx.take_par(&r.request_uri, s.nyckel.now()).await?;
+            // Only the client that pushed it takes it: another client's
+            // attempt leaves it usable by its owner.
+            let pushed = tx
+                .take_par(&r.request_uri, &r.client_id, s.nyckel.now())
+                .await?;
             tx.commit().await?;
             match pushed {
-                Some((client_id, stored)) if client_id == r.client_id => {
+                Some(stored) => {
                     let p: Params = serde_json::from_str(&stored).unwrap_or_default();
                     (p, Origin::Pushed)
                 }
-                _ => {
+                None => {
                     return Ok(not_redirectable(
                         s,
                         &OAuthError::new(
