@@ -454,8 +454,10 @@ impl Tx {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Revokes every token of a family (refresh reuse) or issued from a code
-    /// (code replay); their access-token jtis go on the revocation list.
+    /// Revokes every token of a family (refresh reuse), or of every family
+    /// a code started (code replay): the tokens refreshed from the code's
+    /// share its family but not its `code_hash`. Their access-token jtis go
+    /// on the revocation list.
     pub async fn revoke_tokens(
         &mut self,
         family_id: Option<&str>,
@@ -463,7 +465,7 @@ impl Tx {
         now: i64,
     ) -> Result<u64> {
         let rows = query(
-            "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (family_id = $2 OR code_hash = $3) RETURNING id, kind, expires_at",
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (family_id = $2 OR family_id IN (SELECT family_id FROM oauth_tokens WHERE code_hash = $3)) RETURNING id, kind, expires_at",
         )
         .bind(now)
         .bind(family_id.map(str::to_owned))
@@ -516,11 +518,21 @@ impl Tx {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Removes expired codes, pushed requests, revocations and assertion jtis.
-    pub async fn delete_expired_oidc(&mut self, now: i64) -> Result<u64> {
-        let mut n = 0;
+    /// Removes expired codes, pushed requests, revocations and assertion
+    /// jtis. A used code is kept for `keep_used_codes` ms after its use (the
+    /// longest a refresh token issued from it lives), so that a replay of it
+    /// still finds the families it started and revokes them; an unused one
+    /// goes once expired.
+    pub async fn delete_expired_oidc(&mut self, now: i64, keep_used_codes: i64) -> Result<u64> {
+        let mut n = query(
+            "DELETE FROM authorization_codes WHERE (used_at IS NULL AND expires_at <= $1) OR used_at <= $2",
+        )
+        .bind(now)
+        .bind(now.saturating_sub(keep_used_codes))
+        .execute(self)
+        .await?
+        .rows_affected();
         for sql in [
-            "DELETE FROM authorization_codes WHERE expires_at <= $1",
             "DELETE FROM par_requests WHERE expires_at <= $1",
             "DELETE FROM revoked_jtis WHERE expires_at <= $1",
             "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
