@@ -689,7 +689,8 @@ pub(crate) async fn introspect(
         Err(r) => return r,
     };
     match s.nyckel.introspect(&client, token).await {
-        Ok(v) => json_response(StatusCode::OK, &v),
+        Ok(Ok(v)) => json_response(StatusCode::OK, &v),
+        Ok(Err(e)) => oauth_error(&e),
         Err(e) => server_error(&s, e),
     }
 }
