@@ -382,7 +382,10 @@ async fn a_redirect_uri_with_control_characters_or_whitespace_is_refused_at_regi
             " https://rp.example/cb",
             "https://rp.example/cb\n",
         ] {
-            for (redirect, logout) in [(vec![bad.to_owned()], vec![]), (vec![CB.into()], vec![bad.to_owned()])] {
+            for (redirect, logout) in [
+                (vec![bad.to_owned()], vec![]),
+                (vec![CB.into()], vec![bad.to_owned()]),
+            ] {
                 let r = s
                     .nyckel
                     .add_client(
@@ -436,7 +439,9 @@ async fn a_busy_store_answers_503_temporarily_unavailable_at_the_oauth_endpoints
     // requests' own writes waits for the lock.
     s.nyckel.jwks().await.unwrap();
 
-    let other = Store::open(&db.url, &StoreOptions::default()).await.unwrap();
+    let other = Store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
     let held = other.write().await.unwrap();
     let (_, challenge) = pkce("busy");
     let par_form = [
