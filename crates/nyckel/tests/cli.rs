@@ -1363,6 +1363,18 @@ async fn fail_client_add_contradictions_register_nothing() {
             "fragment",
         ),
         (
+            "fail/newline-in-redirect-uri",
+            &["--redirect-uri", "https://borger.example/cb\nX"],
+            1,
+            "control characters",
+        ),
+        (
+            "fail/redirect-uri-not-in-normal-form",
+            &["--redirect-uri", "https://Borger.example/cb"],
+            1,
+            "normal form",
+        ),
+        (
             "fail/grant-type-names-use-underscores",
             &["--grant-type", "client-credentials"],
             2,

@@ -769,10 +769,28 @@ fn claims_acr(claims: &ClaimsRequest) -> Result<Option<Loa>, &'static str> {
 /// response parameters (`code`, `state`, `iss`, `error…`) in its query;
 /// `https`, or `http` on a loopback host, or — for public (native) clients —
 /// a private-use scheme containing a dot (reverse domain name).
+///
+/// It must also be exactly as a URL parser writes it. The parser silently
+/// drops tabs and newlines, trims spaces and encodes what needs encoding;
+/// a URI that does not round-trip would be matched, and redirected to, in a
+/// form other than the one registered (a newline in a `Location` header is
+/// a broken response). Control characters and whitespace are refused first,
+/// by name.
 pub fn check_redirect_uri(uri: &str, public: bool) -> Result<(), &'static str> {
+    if uri.chars().any(char::is_control) {
+        return Err("must not contain control characters");
+    }
+    if uri.chars().any(char::is_whitespace) {
+        return Err("must not contain whitespace");
+    }
     let url = url::Url::parse(uri).map_err(|_| "not an absolute URI")?;
     if url.fragment().is_some() || uri.contains('#') {
         return Err("must not have a fragment");
+    }
+    if url.as_str() != uri {
+        return Err(
+            "not in normal form (as a URL parser writes it: e.g. a lowercase host, a path, no default port, percent-encoding)",
+        );
     }
     let loopback = matches!(
         url.host_str(),

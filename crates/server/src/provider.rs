@@ -16,7 +16,7 @@ use nyckel_oidc::request::{AuthorizationRequest, ClientView};
 use nyckel_oidc::tokens::{
     self, AccessTokenClaims, ClaimTarget, IdTokenClaims, LoginFacts, PersonClaims,
 };
-use nyckel_store::{ClientRow, NewToken, Redeemed, SigningKeyRow, StoreError, Tx};
+use nyckel_store::{ClientRow, IdentityRow, NewToken, Redeemed, SigningKeyRow, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -25,7 +25,10 @@ use crate::service::{Nyckel, Result, ServiceError};
 
 /// Seconds tokens live.
 pub const CODE_TTL: i64 = 60;
-pub const ACCESS_TTL: i64 = 600;
+/// Five minutes: an access token is checked against blocks and revocations
+/// at UserInfo, but a resource server that only verifies its signature
+/// honours it until it expires.
+pub const ACCESS_TTL: i64 = 300;
 pub const ID_TOKEN_TTL: i64 = 600;
 pub const REFRESH_TTL: i64 = 30 * 86_400;
 pub const PAR_TTL: i64 = 90;
@@ -111,8 +114,24 @@ fn oauth(code: ErrorCode, d: &str) -> OAuthError {
     OAuthError::new(code, d)
 }
 
+/// A grant for a person who may no longer act ([`may_act`]).
+fn blocked() -> OAuthError {
+    oauth(ErrorCode::InvalidGrant, "the person's identity is blocked")
+}
+
 fn internal<E: std::fmt::Display>(e: E) -> ServiceError {
     ServiceError::Invalid(format!("oidc: {e}"))
+}
+
+/// May this identity act now: the one check of a person's status behind
+/// every grant, UserInfo, CPR match and introspection. `None` if the
+/// identity is unknown or may not log in (blocked, revoked): a code, refresh
+/// token or access token issued before a block is worth nothing after it.
+pub async fn may_act(tx: &mut Tx, identity_id: &str) -> Result<Option<IdentityRow>> {
+    Ok(tx
+        .find_identity(identity_id)
+        .await?
+        .filter(|i| i.status.may_log_in()))
 }
 
 impl Nyckel {
@@ -744,12 +763,18 @@ impl Nyckel {
                     tx.commit().await?;
                     return Ok(Err(e));
                 }
+                // The code stays spent: it was issued before the block.
+                let Some(identity) = may_act(&mut tx, &grant.identity_id).await? else {
+                    tx.commit().await?;
+                    return Ok(Err(blocked()));
+                };
                 let family = uuid::Uuid::new_v4().to_string();
                 let body = self
                     .issue_person_tokens(
                         &mut tx,
                         &keys,
                         c,
+                        &identity,
                         &grant,
                         &grant.request.scopes,
                         &family,
@@ -816,19 +841,16 @@ impl Nyckel {
                         return Ok(Err(e));
                     }
                 };
-                let identity = tx.find_identity(&grant.identity_id).await?;
-                if !identity.is_some_and(|i| i.status.may_log_in()) {
+                let Some(identity) = may_act(&mut tx, &grant.identity_id).await? else {
                     tx.commit().await?;
-                    return Ok(Err(oauth(
-                        ErrorCode::InvalidGrant,
-                        "the person's identity is blocked",
-                    )));
-                }
+                    return Ok(Err(blocked()));
+                };
                 let body = self
                     .issue_person_tokens(
                         &mut tx,
                         &keys,
                         c,
+                        &identity,
                         &grant,
                         &scopes,
                         &row.family_id,
@@ -848,6 +870,7 @@ impl Nyckel {
         tx: &mut Tx,
         keys: &KeySet,
         c: &ClientRow,
+        identity: &IdentityRow,
         grant: &Grant,
         scopes: &[String],
         family: &str,
@@ -857,9 +880,6 @@ impl Nyckel {
         let now_ms = self.now();
         let now = now_ms / 1000;
         let issuer = self.issuer()?;
-        let Some(identity) = tx.find_identity(&grant.identity_id).await? else {
-            return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown person")));
-        };
         let Some(person) = tx.find_person(&identity.person_id).await? else {
             return Ok(Err(oauth(ErrorCode::InvalidGrant, "unknown person")));
         };
@@ -1009,15 +1029,7 @@ impl Nyckel {
             return Ok(None); // a machine token has no person
         }
         let mut tx = self.store.read().await?;
-        let row = tx.find_token(&at.jti).await?;
-        let identity = match &row {
-            Some(r) => match &r.identity_id {
-                Some(i) => tx.find_identity(i).await?,
-                None => None,
-            },
-            None => None,
-        };
-        let Some(identity) = identity.filter(|i| i.status.may_log_in()) else {
+        let Some(identity) = self.person_of(&mut tx, at).await? else {
             tx.commit().await?;
             return Ok(None);
         };
@@ -1061,29 +1073,72 @@ impl Nyckel {
         Ok(())
     }
 
-    /// Token introspection (RFC 7662).
-    pub async fn introspect(&self, c: &AuthenticatedClient, token: &str) -> Result<Value> {
+    /// The identity a person's access token speaks for, if it may act now
+    /// (`None` also for a token without a record, such as a machine's).
+    async fn person_of(&self, tx: &mut Tx, at: &AccessTokenClaims) -> Result<Option<IdentityRow>> {
+        match tx.find_token(&at.jti).await?.and_then(|r| r.identity_id) {
+            Some(identity_id) => may_act(tx, &identity_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Token introspection (RFC 7662). Only for confidential clients
+    /// (a public client proves nothing by presenting its id: `invalid_client`),
+    /// and active only to the client the token was issued to: any other
+    /// learns exactly `{"active": false}` (§2.2: no hint whether it exists).
+    /// A person's token is inactive once the person may no longer act.
+    pub async fn introspect(
+        &self,
+        c: &AuthenticatedClient,
+        token: &str,
+    ) -> Result<Result<Value, OAuthError>> {
+        if c.0.auth_method == ClientAuthMethod::None.as_str() {
+            return Ok(Err(oauth(
+                ErrorCode::InvalidClient,
+                "introspection needs an authenticated confidential client",
+            )));
+        }
+        let inactive = json!({ "active": false });
         if let Some(at) = self.verify_access_token(token).await? {
+            if at.client_id != c.0.client_id {
+                return Ok(Ok(inactive));
+            }
+            if at.auth_time.is_some() {
+                let mut tx = self.store.read().await?;
+                let identity = self.person_of(&mut tx, &at).await?;
+                tx.commit().await?;
+                if identity.is_none() {
+                    return Ok(Ok(inactive));
+                }
+            }
             let mut v = serde_json::to_value(&at).map_err(internal)?;
             v["active"] = json!(true);
             v["token_type"] = json!("Bearer");
-            return Ok(v);
+            return Ok(Ok(v));
         }
         let now = self.now();
         let mut tx = self.store.read().await?;
         let r = tx.find_refresh_token(&tokens::token_hash(token)).await?;
-        tx.commit().await?;
-        if let Some(r) = r.filter(|r| {
+        let Some(r) = r.filter(|r| {
             r.client_id == c.0.client_id
                 && r.used_at.is_none()
                 && r.revoked_at.is_none()
                 && r.expires_at > now
-        }) {
-            return Ok(
-                json!({ "active": true, "client_id": r.client_id, "exp": r.expires_at / 1000, "token_type": "refresh_token" }),
-            );
+        }) else {
+            tx.commit().await?;
+            return Ok(Ok(inactive));
+        };
+        let identity = match &r.identity_id {
+            Some(i) => may_act(&mut tx, i).await?,
+            None => None,
+        };
+        tx.commit().await?;
+        if identity.is_none() {
+            return Ok(Ok(inactive));
         }
-        Ok(json!({ "active": false }))
+        Ok(Ok(
+            json!({ "active": true, "client_id": r.client_id, "exp": r.expires_at / 1000, "token_type": "refresh_token" }),
+        ))
     }
 
     /// An `id_token_hint` sent to the authorization endpoint (OIDC Core
@@ -1167,6 +1222,13 @@ impl Nyckel {
             tx.commit().await?;
             return Ok(Err(oauth(ErrorCode::InvalidToken, "not a person's token")));
         };
+        let Some(identity) = may_act(&mut tx, &identity_id).await? else {
+            tx.commit().await?;
+            return Ok(Err(oauth(
+                ErrorCode::InvalidToken,
+                "the person's identity is blocked",
+            )));
+        };
         let tries = tx
             .count_cpr_match_attempts(&identity_id, &at.client_id, now - 15 * 60_000)
             .await?;
@@ -1179,17 +1241,6 @@ impl Nyckel {
         }
         tx.insert_cpr_match_attempt(&identity_id, &at.client_id, now)
             .await?;
-        let identity = tx
-            .find_identity(&identity_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !identity.status.may_log_in() {
-            tx.rollback().await?;
-            return Ok(Err(oauth(
-                ErrorCode::InvalidToken,
-                "the person's identity is blocked",
-            )));
-        }
         let person = tx
             .find_person(&identity.person_id)
             .await?

@@ -385,14 +385,18 @@ impl Tx {
         Ok(())
     }
 
-    /// Takes a pushed request (single use): (client_id, params) if it exists and has not expired.
+    /// Takes a pushed request (single use) for the client that pushed it:
+    /// its params if it exists, is `client_id`'s and has not expired. Another
+    /// client presenting the request_uri takes nothing and leaves it usable.
     pub async fn take_par(
         &mut self,
         request_uri: &str,
+        client_id: &str,
         now: i64,
-    ) -> Result<Option<(String, String)>> {
-        let row = query("DELETE FROM par_requests WHERE request_uri = $1 RETURNING client_id, params, expires_at")
+    ) -> Result<Option<String>> {
+        let row = query("DELETE FROM par_requests WHERE request_uri = $1 AND client_id = $2 RETURNING params, expires_at")
             .bind(request_uri)
+            .bind(client_id)
             .fetch_optional(self)
             .await?;
         let Some(r) = row else { return Ok(None) };
@@ -400,7 +404,7 @@ impl Tx {
         if expires <= now {
             return Ok(None);
         }
-        Ok(Some((r.try_get("client_id")?, r.try_get("params")?)))
+        Ok(Some(r.try_get("params")?))
     }
 
     // ----- tokens -----
@@ -450,8 +454,10 @@ impl Tx {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Revokes every token of a family (refresh reuse) or issued from a code
-    /// (code replay); their access-token jtis go on the revocation list.
+    /// Revokes every token of a family (refresh reuse), or of every family
+    /// a code started (code replay): the tokens refreshed from the code's
+    /// share its family but not its `code_hash`. Their access-token jtis go
+    /// on the revocation list.
     pub async fn revoke_tokens(
         &mut self,
         family_id: Option<&str>,
@@ -459,7 +465,7 @@ impl Tx {
         now: i64,
     ) -> Result<u64> {
         let rows = query(
-            "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (family_id = $2 OR code_hash = $3) RETURNING id, kind, expires_at",
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (family_id = $2 OR family_id IN (SELECT family_id FROM oauth_tokens WHERE code_hash = $3)) RETURNING id, kind, expires_at",
         )
         .bind(now)
         .bind(family_id.map(str::to_owned))
@@ -512,11 +518,21 @@ impl Tx {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Removes expired codes, pushed requests, revocations and assertion jtis.
-    pub async fn delete_expired_oidc(&mut self, now: i64) -> Result<u64> {
-        let mut n = 0;
+    /// Removes expired codes, pushed requests, revocations and assertion
+    /// jtis. A used code is kept for `keep_used_codes` ms after its use (the
+    /// longest a refresh token issued from it lives), so that a replay of it
+    /// still finds the families it started and revokes them; an unused one
+    /// goes once expired.
+    pub async fn delete_expired_oidc(&mut self, now: i64, keep_used_codes: i64) -> Result<u64> {
+        let mut n = query(
+            "DELETE FROM authorization_codes WHERE (used_at IS NULL AND expires_at <= $1) OR used_at <= $2",
+        )
+        .bind(now)
+        .bind(now.saturating_sub(keep_used_codes))
+        .execute(self)
+        .await?
+        .rows_affected();
         for sql in [
-            "DELETE FROM authorization_codes WHERE expires_at <= $1",
             "DELETE FROM par_requests WHERE expires_at <= $1",
             "DELETE FROM revoked_jtis WHERE expires_at <= $1",
             "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",

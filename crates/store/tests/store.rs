@@ -459,16 +459,26 @@ async fn oidc_clients_codes_and_pushed_requests() {
         );
         tx.insert_par("urn:x:1", "c1", "[]", 100).await.unwrap();
         assert_eq!(
-            tx.take_par("urn:x:1", 50).await.unwrap(),
-            Some(("c1".into(), "[]".into()))
+            tx.take_par("urn:x:1", "c2", 50).await.unwrap(),
+            None,
+            "another client's"
         );
         assert_eq!(
-            tx.take_par("urn:x:1", 50).await.unwrap(),
+            tx.take_par("urn:x:1", "c1", 50).await.unwrap(),
+            Some("[]".into()),
+            "still there for its owner"
+        );
+        assert_eq!(
+            tx.take_par("urn:x:1", "c1", 50).await.unwrap(),
             None,
             "single use"
         );
         tx.insert_par("urn:x:2", "c1", "[]", 100).await.unwrap();
-        assert_eq!(tx.take_par("urn:x:2", 100).await.unwrap(), None, "expired");
+        assert_eq!(
+            tx.take_par("urn:x:2", "c1", 100).await.unwrap(),
+            None,
+            "expired"
+        );
         assert!(tx.insert_assertion_jti("c1", "j1", 100).await.unwrap());
         assert!(
             !tx.insert_assertion_jti("c1", "j1", 100).await.unwrap(),
@@ -539,6 +549,81 @@ async fn oidc_token_families_revoke_together() {
             tx.revoke_tokens(None, Some("code-1"), 5).await.unwrap(),
             0,
             "already revoked"
+        );
+        // A code's replay revokes its family, refreshed tokens (no code_hash) included.
+        tx.insert_token(
+            &nyckel_store::NewToken {
+                id: "jti-3",
+                family_id: "f2",
+                code_hash: Some("code-2"),
+                ..access.clone()
+            },
+            6,
+        )
+        .await
+        .unwrap();
+        for (id, kind, hash) in [("jti-4", "access", None), ("r4", "refresh", Some("rh4"))] {
+            tx.insert_token(
+                &nyckel_store::NewToken {
+                    id,
+                    kind,
+                    token_hash: hash,
+                    family_id: "f2",
+                    code_hash: None,
+                    ..access.clone()
+                },
+                7,
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(tx.revoke_tokens(None, Some("code-2"), 8).await.unwrap(), 3);
+        assert!(tx.is_jti_revoked("jti-4").await.unwrap());
+        let r4 = tx.find_refresh_token("rh4").await.unwrap().unwrap();
+        assert_eq!(r4.revoked_at, Some(8));
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+/// The sweep deletes an unused code once it expired, a used one only when
+/// the refresh tokens issued from it could have expired: a replay after the
+/// code's expiry still finds it (and the families it started).
+#[tokio::test]
+async fn used_codes_outlive_their_expiry_until_their_tokens_could_have() {
+    with_each(|store| async move {
+        let (_, identity_id) = seed_identity(&store).await;
+        let mut tx = store.write().await.unwrap();
+        tx.insert_client(&client("c1")).await.unwrap();
+        for code in ["used", "unused"] {
+            tx.insert_code(code, "c1", &identity_id, "{}", 10, 70)
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            tx.redeem_code("used", 20).await.unwrap(),
+            nyckel_store::Redeemed::Fresh(_)
+        ));
+        let keep = 1_000;
+        tx.delete_expired_oidc(70, keep).await.unwrap();
+        assert!(matches!(
+            tx.redeem_code("used", 71).await.unwrap(),
+            nyckel_store::Redeemed::Replayed(_)
+        ));
+        assert_eq!(
+            tx.redeem_code("unused", 71).await.unwrap(),
+            nyckel_store::Redeemed::Unknown,
+            "an unused code goes once expired"
+        );
+        tx.delete_expired_oidc(20 + keep - 1, keep).await.unwrap();
+        assert!(matches!(
+            tx.redeem_code("used", 21 + keep).await.unwrap(),
+            nyckel_store::Redeemed::Replayed(_)
+        ));
+        tx.delete_expired_oidc(20 + keep, keep).await.unwrap();
+        assert_eq!(
+            tx.redeem_code("used", 21 + keep).await.unwrap(),
+            nyckel_store::Redeemed::Unknown
         );
         tx.commit().await.unwrap();
     })

@@ -178,7 +178,9 @@ pub async fn sweep(nyckel: &Nyckel) -> Result<u64, ServiceError> {
     // One transaction: a flow is gone only together with its count.
     let mut tx = nyckel.store.write().await?;
     let (sessions, flows) = tx.delete_expired(nyckel.now()).await?;
-    let oidc = tx.delete_expired_oidc(nyckel.now()).await?;
+    let oidc = tx
+        .delete_expired_oidc(nyckel.now(), crate::provider::REFRESH_TTL * 1000)
+        .await?;
     for state in &flows {
         login::count_if_abandoned(nyckel, &mut tx, state).await?;
     }

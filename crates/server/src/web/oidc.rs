@@ -14,13 +14,15 @@ use nyckel_core::assurance::{AuthMethod, Loa};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::grant;
 use nyckel_oidc::request::{self, AuthorizationRequest, Origin};
-use nyckel_store::ClientRow;
+use nyckel_store::{ClientRow, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::login::{Flow, Step, finish, save, start_with};
 use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
+use crate::hashing::HashError;
 use crate::provider::{AuthenticatedClient, PAR_TTL};
+use crate::service::ServiceError;
 
 type Params = Vec<(String, String)>;
 
@@ -61,10 +63,40 @@ fn oauth_error(e: &OAuthError) -> Response {
     r
 }
 
-fn server_error(s: &AppState, e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "OpenID endpoint failed");
+/// How long a client is asked to wait when nyckel is busy (as the pages do).
+static RETRY_AFTER: HeaderValue = HeaderValue::from_static("30");
+
+/// The one place a failure of nyckel's own becomes an OAuth JSON error. A
+/// busy store (another process held the database too long) or a full hashing
+/// pool changed nothing: 503 `temporarily_unavailable` with `Retry-After`,
+/// so that the client tries again. Anything else is a generic
+/// `server_error`, its detail only in the log.
+fn server_error(s: &AppState, e: impl Into<ServiceError>) -> Response {
     let _ = s;
-    oauth_error(&OAuthError::server_error())
+    match e.into() {
+        ServiceError::Store(StoreError::Busy(why)) => {
+            tracing::warn!(reason = why, "OpenID endpoint busy");
+            temporarily_unavailable()
+        }
+        ServiceError::Hash(HashError::Busy) => {
+            tracing::warn!("OpenID endpoint busy: hashing pool full");
+            temporarily_unavailable()
+        }
+        e => {
+            tracing::error!(error = %e, "OpenID endpoint failed");
+            oauth_error(&OAuthError::server_error())
+        }
+    }
+}
+
+fn temporarily_unavailable() -> Response {
+    let mut r = oauth_error(&OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "nyckel is busy: nothing was done, try again shortly",
+    ));
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, RETRY_AFTER.clone());
+    r
 }
 
 pub(crate) async fn discovery(State(s): State<AppState>) -> Response {
@@ -163,14 +195,18 @@ async fn authorize_inner(
         Ok(None) => (params, Origin::FrontChannel),
         Ok(Some(r)) => {
             let mut tx = s.nyckel.store.write().await?;
-            let pushed = tx.take_par(&r.request_uri, s.nyckel.now()).await?;
+            // Only the client that pushed it takes it: another client's
+            // attempt leaves it usable by its owner.
+            let pushed = tx
+                .take_par(&r.request_uri, &r.client_id, s.nyckel.now())
+                .await?;
             tx.commit().await?;
             match pushed {
-                Some((client_id, stored)) if client_id == r.client_id => {
+                Some(stored) => {
                     let p: Params = serde_json::from_str(&stored).unwrap_or_default();
                     (p, Origin::Pushed)
                 }
-                _ => {
+                None => {
                     return Ok(not_redirectable(
                         s,
                         &OAuthError::new(
@@ -653,7 +689,8 @@ pub(crate) async fn introspect(
         Err(r) => return r,
     };
     match s.nyckel.introspect(&client, token).await {
-        Ok(v) => json_response(StatusCode::OK, &v),
+        Ok(Ok(v)) => json_response(StatusCode::OK, &v),
+        Ok(Err(e)) => oauth_error(&e),
         Err(e) => server_error(&s, e),
     }
 }
