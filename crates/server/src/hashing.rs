@@ -143,15 +143,17 @@ impl PasswordHasher {
         self.inner.workers - self.inner.permits.available_permits()
     }
 
-    /// A PHC string for a new password.
+    /// A PHC string for a new password, computed in the worker's memory
+    /// like a verification (`hash_password` would allocate 19 MiB per call,
+    /// which the allocator kept: finding 13, BENCHMARKS.md "Memory: first
+    /// logins").
     pub async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
         let pw = password.clone();
-        self.run(move |a, _| {
-            a.hash_password(pw.expose().as_bytes())
-                .map(|h| h.to_string())
-        })
-        .await?
-        .map_err(|e| HashError::Failed(e.to_string()))
+        let mut salt = [0u8; 16];
+        rand::fill(&mut salt);
+        self.run(move |a, memory| hash_in(a, memory, pw.expose().as_bytes(), &salt))
+            .await?
+            .map_err(|e| HashError::Failed(e.to_string()))
     }
 
     /// Verifies a password against a PHC string, or against a dummy hash when
@@ -175,6 +177,32 @@ impl PasswordHasher {
     pub async fn pad(&self, password: &SecretString) -> Result<(), HashError> {
         self.verify(None, password).await.map(|_| ())
     }
+}
+
+/// Hashes `password` with `argon2`'s parameters (Argon2id, version 0x13: the
+/// pool's), computing in `memory` (grown once, then reused), as a PHC string.
+fn hash_in(
+    argon2: &Argon2<'static>,
+    memory: &mut Vec<argon2::Block>,
+    password: &[u8],
+    salt: &[u8],
+) -> Result<String, argon2::password_hash::Error> {
+    use argon2::password_hash::phc::{Output, ParamsString, Salt};
+    let params = argon2.params();
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    argon2.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)?,
+        salt: Some(Salt::new(salt)?),
+        hash: Some(Output::new(&out)?),
+    };
+    Ok(hash.to_string())
 }
 
 /// Verifies `password` against a PHC string with the parameters the string
@@ -229,6 +257,12 @@ mod tests {
         let phc = h.hash(&pw).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(h.verify(Some(&phc), &pw).await.unwrap());
+        // The string is standard PHC: the argon2 crate's own verifier agrees.
+        use argon2::password_hash::PasswordVerifier as _;
+        Argon2::default()
+            .verify_password(pw.expose().as_bytes(), phc.as_str())
+            .unwrap();
+        assert_ne!(phc, h.hash(&pw).await.unwrap(), "a fresh salt each time");
         assert!(
             !h.verify(Some(&phc), &SecretString::new("wrong"))
                 .await
