@@ -1,5 +1,5 @@
 //! The Argon2id bound: T threads verifying one password against its PHC
-//! string, exactly as `nyckel_server::hashing::PasswordHasher::verify` does
+//! string, exactly as `nyckel_service::hashing::PasswordHasher::verify` does
 //! (parse the PHC string, verify with the parameters it names).
 
 use std::path::PathBuf;

@@ -17,9 +17,9 @@ use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
 use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::lockout::Trust;
 use nyckel_core::secret::SecretString;
-use nyckel_server::clock::SystemClock;
-use nyckel_server::config::{Argon2Config, Config};
-use nyckel_server::service::{KeyCardStep, Nyckel, PasswordStep, SecretKey, random_token};
+use nyckel_service::clock::SystemClock;
+use nyckel_service::config::{Argon2Config, Config};
+use nyckel_service::{KeyCardStep, Nyckel, PasswordStep, SecretKey, random_token};
 use nyckel_store::{IMPORT_CHUNK, Store, StoreOptions};
 use rand::RngExt as _;
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use nyckel_core::audit::ChainError;
-use nyckel_server::config::Config;
+use nyckel_service::config::Config;
 
 use crate::{EXIT_FAILURE, settings};
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use nyckel_core::credential::{Actor, TransitionError};
 use nyckel_core::ids::UserId;
-use nyckel_server::config::Config;
-use nyckel_server::service::{BlockTarget, Nyckel};
+use nyckel_service::config::Config;
+use nyckel_service::{BlockTarget, Nyckel};
 use nyckel_store::IdentityRow;
 
 use crate::cli::{BlockArgs, What};

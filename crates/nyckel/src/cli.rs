@@ -13,7 +13,7 @@ use nyckel_core::ids::UserId;
 use nyckel_core::population::ImportFormat;
 use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
 use nyckel_oidc::keys::SigningAlg;
-use nyckel_server::service::BlockTarget;
+use nyckel_service::BlockTarget;
 
 #[derive(Debug, Parser)]
 #[command(

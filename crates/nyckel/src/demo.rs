@@ -23,9 +23,9 @@ use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::lockout::Trust;
 use nyckel_core::secret::SecretString;
 use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
-use nyckel_server::clock::SystemClock;
-use nyckel_server::service::{Enrolled, KeyCardStep, Nyckel, PasswordStep, random_token};
 use nyckel_server::web::DemoInfo;
+use nyckel_service::clock::SystemClock;
+use nyckel_service::{Enrolled, KeyCardStep, Nyckel, PasswordStep, random_token};
 use serde_json::json;
 
 use crate::cli::GlobalArgs;

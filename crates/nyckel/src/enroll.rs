@@ -1,13 +1,13 @@
 //! `nyckel enroll`: a registration officer's enrollment, through
-//! [`Nyckel::enroll`](nyckel_server::service::Nyckel::enroll), which checks
+//! [`Nyckel::enroll`](nyckel_service::Nyckel::enroll), which checks
 //! the rules, records the decision and audits it.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use nyckel_core::enrollment::DocumentKind;
-use nyckel_server::config::Config;
-use nyckel_server::service::{EnrollError, Enrolled};
+use nyckel_service::config::Config;
+use nyckel_service::{EnrollError, Enrolled};
 use serde::Serialize;
 
 use crate::cli::EnrollArgs;

@@ -8,8 +8,8 @@
 
 use std::process::ExitCode;
 
-use nyckel_server::clock::{Clock as _, SystemClock};
-use nyckel_server::config::Config;
+use nyckel_service::clock::{Clock as _, SystemClock};
+use nyckel_service::config::Config;
 use serde::Serialize;
 
 use crate::{json, local_time, operator_name, settings};

@@ -4,7 +4,7 @@
 //! outbox, blocking, audit verification, OpenID clients and signing keys).
 //!
 //! Every command goes through the same services as the web tier
-//! (`nyckel_server::service`) and the same store API, so that a block made
+//! (`nyckel_service`) and the same store API, so that a block made
 //! here is audited exactly like one made on a page. This crate must not hold
 //! domain rules or SQL of its own: rules live in `nyckel-core`, queries in
 //! `nyckel-store`.
@@ -125,7 +125,7 @@ pub fn operator_name(given: Option<&str>) -> String {
 /// Today in Copenhagen, by the system clock: the date CPR numbers given on the
 /// command line are checked against.
 pub fn today() -> nyckel_core::cpr::Date {
-    use nyckel_server::clock::{Clock, SystemClock, local_date};
+    use nyckel_service::clock::{Clock, SystemClock, local_date};
     local_date(SystemClock.now_ms())
 }
 

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use nyckel_core::audit::NewAuditEvent;
-use nyckel_server::clock::{Clock as _, SystemClock};
-use nyckel_server::config::Config;
+use nyckel_service::clock::{Clock as _, SystemClock};
+use nyckel_service::config::Config;
 use nyckel_store::{OutboxRow, StoreError};
 use serde::Serialize;
 use serde_json::json;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use nyckel_server::clock::SystemClock;
-use nyckel_server::config::Config;
-use nyckel_server::service::Nyckel;
+use nyckel_service::Nyckel;
+use nyckel_service::clock::SystemClock;
+use nyckel_service::config::Config;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;

@@ -13,9 +13,9 @@ use nyckel_core::credential::{CredentialKind, CredentialStatus, IdentityStatus};
 use nyckel_core::ids::UserId;
 use nyckel_core::lockout::Trust;
 use nyckel_core::secret::SecretString;
-use nyckel_server::config::Config;
-use nyckel_server::provider::CLIENT_CACHE_SECS;
-use nyckel_server::service::{Nyckel, PasswordStep};
+use nyckel_service::config::Config;
+use nyckel_service::provider::CLIENT_CACHE_SECS;
+use nyckel_service::{Nyckel, PasswordStep};
 
 // ---------------------------------------------------------------------------
 // population import

@@ -23,8 +23,8 @@ use anyhow::{anyhow, bail};
 use base64::Engine as _;
 use clap::Args;
 use nyckel_oidc::grant;
-use nyckel_server::clock::SystemClock;
-use nyckel_server::service::Nyckel;
+use nyckel_service::Nyckel;
+use nyckel_service::clock::SystemClock;
 use serde_json::json;
 
 use crate::{StoreArgs, write_json};

@@ -34,8 +34,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use nyckel_server::config::Config;
-use nyckel_server::service::SecretKey;
+use nyckel_service::SecretKey;
+use nyckel_service::config::Config;
 use nyckel_store::{Store, StoreOptions};
 
 /// Where the benchmark's service says it receives codes. Nothing listens

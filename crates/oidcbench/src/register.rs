@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use clap::Args;
 use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
-use nyckel_server::clock::SystemClock;
-use nyckel_server::service::Nyckel;
+use nyckel_service::Nyckel;
+use nyckel_service::clock::SystemClock;
 use serde_json::json;
 
 use crate::StoreArgs;

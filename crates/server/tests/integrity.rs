@@ -89,7 +89,7 @@ fn plant(s: &TestServer, jar: &Jar, name: &str, value: &str) {
     jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
 }
 
-async fn enrolled_and_active(s: &TestServer) -> nyckel_server::service::Enrolled {
+async fn enrolled_and_active(s: &TestServer) -> nyckel_service::Enrolled {
     let e = s.enroll_demo().await;
     activate(&s.client(), &e, PW).await;
     e
@@ -405,7 +405,7 @@ async fn one_login_at_a_provider_is_one_entry_in_the_activity() {
 
 #[tokio::test]
 async fn over_https_cookies_are_secure_host_cookies_and_hsts_is_sent() {
-    let config = nyckel_server::config::Config {
+    let config = nyckel_service::config::Config {
         public_url: "https://nyckel.example.dk".into(),
         ..test_config()
     };

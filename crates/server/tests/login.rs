@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use common::*;
 use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus, IdentityStatus};
-use nyckel_server::service::BlockTarget;
+use nyckel_service::BlockTarget;
 
 const PW: &str = "Tusind-Tak-Aarhus-7";
 
@@ -295,7 +295,7 @@ async fn strangers_cannot_lock_out_the_holder() {
 #[tokio::test]
 async fn a_flood_from_one_address_is_throttled_but_known_devices_go_on() {
     // The holder's own first login used one attempt of this address's quota.
-    let config = nyckel_server::config::Config {
+    let config = nyckel_service::config::Config {
         ip_attempts_per_minute: 4,
         ..test_config()
     };

@@ -28,7 +28,7 @@ fn no_redirects() -> reqwest::Client {
 async fn code_and_verifier(
     s: &TestServer,
     b: &common::Browser,
-    e: &nyckel_server::service::Enrolled,
+    e: &nyckel_service::Enrolled,
     client: &Registered,
 ) -> (String, String) {
     let (verifier, challenge) = pkce("code");

@@ -16,7 +16,7 @@ use common::TestServer;
 use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
 use nyckel_oidc::keys::SigningAlg;
 use nyckel_oidc::tokens as nyckel_tokens;
-use nyckel_server::service::Enrolled;
+use nyckel_service::Enrolled;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreIdTokenClaims,
     CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreTokenResponse,

@@ -24,12 +24,12 @@ use super::{
     AppState, DEVICE_COOKIE, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, key_card_hint, message,
     pages, removal, render, support_hint,
 };
-use crate::service::{
+use nyckel_core::credential::{CredentialKind, CredentialStatus};
+use nyckel_oidc::request::AuthorizationRequest;
+use nyckel_service::{
     Challenge, KeyCardStep, LoginEntry, Nyckel, PasswordStep, ServiceError, cookie_hash,
     random_token,
 };
-use nyckel_core::credential::{CredentialKind, CredentialStatus};
-use nyckel_oidc::request::AuthorizationRequest;
 use nyckel_store::{CredentialRow, Tx};
 
 /// A short public id of a session (the `sid` claim): not the cookie.

@@ -24,7 +24,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::service::{Nyckel, ServiceError};
+use nyckel_service::{Nyckel, ServiceError};
 
 /// What `nyckel demo` shows on the start page so that a newcomer can log in.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +81,7 @@ pub(crate) async fn live_session(
     let Some(cookie) = s.cookie_value(jar, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let hash = crate::service::cookie_hash(cookie);
+    let hash = nyckel_service::cookie_hash(cookie);
     let mut tx = s.nyckel.store.read().await?;
     let Some(row) = tx.find_session(&hash, s.nyckel.now()).await? else {
         return Ok(None);
@@ -179,7 +179,7 @@ pub async fn sweep(nyckel: &Nyckel) -> Result<u64, ServiceError> {
     let mut tx = nyckel.store.write().await?;
     let (sessions, flows) = tx.delete_expired(nyckel.now()).await?;
     let oidc = tx
-        .delete_expired_oidc(nyckel.now(), crate::provider::REFRESH_TTL * 1000)
+        .delete_expired_oidc(nyckel.now(), nyckel_service::provider::REFRESH_TTL * 1000)
         .await?;
     for state in &flows {
         login::count_if_abandoned(nyckel, &mut tx, state).await?;
@@ -528,7 +528,7 @@ impl WebError {
             // held too long by another process (a large import): nothing
             // happened, try again.
             WebError::Service(
-                ServiceError::Hash(crate::hashing::HashError::Busy)
+                ServiceError::Hash(nyckel_service::hashing::HashError::Busy)
                 | ServiceError::Store(nyckel_store::StoreError::Busy(_)),
             ) => {
                 let mut r = message(

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::login::{ReportForm, record_report};
 use super::{AppState, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint};
-use crate::service::BlockTarget;
+use nyckel_service::BlockTarget;
 
 struct Holder {
     session_hash: String,

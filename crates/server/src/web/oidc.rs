@@ -20,9 +20,9 @@ use serde_json::json;
 
 use super::login::{Flow, Step, finish, save, start_with};
 use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
-use crate::hashing::HashError;
-use crate::provider::{AuthenticatedClient, PAR_TTL};
-use crate::service::ServiceError;
+use nyckel_service::ServiceError;
+use nyckel_service::hashing::HashError;
+use nyckel_service::provider::{AuthenticatedClient, PAR_TTL};
 
 type Params = Vec<(String, String)>;
 
@@ -222,7 +222,7 @@ async fn authorize_inner(
         Ok(id) => s.nyckel.find_active_client(id).await?,
         Err(e) => return Ok(not_redirectable(s, e.error())),
     };
-    let view = client.as_ref().map(crate::service::Nyckel::client_view);
+    let view = client.as_ref().map(nyckel_service::Nyckel::client_view);
     let req = match request::validate_authorize(&params, view.as_ref(), origin) {
         Ok(r) => r,
         Err(e) => {
@@ -549,7 +549,7 @@ pub(crate) async fn par(
     if !params.iter().any(|(k, _)| k == "client_id") {
         params.push(("client_id".into(), client.0.client_id.clone()));
     }
-    let view = crate::service::Nyckel::client_view(&client.0);
+    let view = nyckel_service::Nyckel::client_view(&client.0);
     if let Err(e) = request::validate_authorize(&params, Some(&view), Origin::Pushed) {
         return oauth_error(e.error());
     }

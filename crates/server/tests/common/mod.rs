@@ -9,9 +9,9 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
 use nyckel_core::enrollment::{Channel, DocumentKind};
-use nyckel_server::clock::ManualClock;
-use nyckel_server::config::Config;
-use nyckel_server::service::{Enrolled, Nyckel, SecretKey};
+use nyckel_service::clock::ManualClock;
+use nyckel_service::config::Config;
+use nyckel_service::{Enrolled, Nyckel, SecretKey};
 use nyckel_store::Store;
 use nyckel_testkit::{Backend, TestDb};
 

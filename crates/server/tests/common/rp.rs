@@ -15,8 +15,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
-use nyckel_server::clock::Clock;
-use nyckel_server::service::Enrolled;
+use nyckel_service::Enrolled;
+use nyckel_service::clock::Clock;
 use openidconnect::core::CoreClient;
 use openidconnect::{
     AdditionalClaims, AsyncHttpClient, EndpointMaybeSet, EndpointNotSet, EndpointSet,

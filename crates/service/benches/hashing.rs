@@ -1,14 +1,14 @@
 //! One Argon2id verification through the server's bounded hasher (the pool,
 //! the semaphore and `spawn_blocking` included), with the default OWASP
 //! parameters: the floor of a login's cost. Run with
-//! `cargo bench -p nyckel-server --bench hashing`; see BENCHMARKS.md.
+//! `cargo bench -p nyckel-service --bench hashing`; see BENCHMARKS.md.
 
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nyckel_core::secret::SecretString;
-use nyckel_server::config::Argon2Config;
-use nyckel_server::hashing::PasswordHasher;
+use nyckel_service::config::Argon2Config;
+use nyckel_service::hashing::PasswordHasher;
 
 fn verify(c: &mut Criterion) {
     let Ok(rt) = tokio::runtime::Builder::new_multi_thread()

@@ -1,0 +1,215 @@
+//! Blocking and unblocking (R-BLOCK), and [`may_act`]: the one check that
+//! an identity may act now, behind every grant, endpoint and page.
+
+use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus, TransitionError};
+use nyckel_store::{IdentityRow, StoreError, Tx};
+use serde_json::json;
+
+use crate::*;
+
+/// What an operator or holder blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockTarget {
+    Password,
+    KeyCard,
+    Identity,
+}
+
+impl std::str::FromStr for BlockTarget {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "password" => Ok(Self::Password),
+            "key-card" => Ok(Self::KeyCard),
+            "identity" => Ok(Self::Identity),
+            _ => Err("choose one of password, key-card, identity".into()),
+        }
+    }
+}
+
+impl Nyckel {
+    // ----- blocking (R-BLOCK) -----
+
+    /// Blocks a credential kind or the identity. Returns what changed.
+    pub async fn block(
+        &self,
+        identity_id: &str,
+        target: BlockTarget,
+        actor: Actor,
+        who: &str,
+        reason: &str,
+    ) -> Result<Result<usize, TransitionError>> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let identity = tx
+            .find_identity(identity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut changed = 0;
+        match target {
+            BlockTarget::Identity => match identity.status.block(actor) {
+                Ok(s) => {
+                    tx.update_identity_status(&identity.id, s, Some(reason), now)
+                        .await?;
+                    tx.delete_sessions_of(&identity.id).await?;
+                    changed = 1;
+                }
+                Err(e) => return Ok(Err(e)),
+            },
+            BlockTarget::Password | BlockTarget::KeyCard => {
+                let kind = if target == BlockTarget::Password {
+                    CredentialKind::Password
+                } else {
+                    CredentialKind::KeyCard
+                };
+                let creds = tx.find_live_credentials(&identity.id, kind).await?;
+                let mut last_err = TransitionError::NotBlocked;
+                for c in &creds {
+                    match c.status.block(actor) {
+                        Ok(s) => {
+                            tx.update_credential_status(&c.id, s, Some(reason), now)
+                                .await?;
+                            changed += 1;
+                        }
+                        Err(e) => last_err = e,
+                    }
+                }
+                if changed == 0 {
+                    return Ok(Err(if creds.is_empty() {
+                        TransitionError::NothingToBlock
+                    } else {
+                        last_err
+                    }));
+                }
+            }
+        }
+        tx.append_audit(
+            &NewAuditEvent::new(who, "block")
+                .subject(identity.id.clone())
+                .detail(json!({
+                    "what": target_name(target),
+                    "reason": reason,
+                })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(changed))
+    }
+
+    /// Lifts a block. Unblocking the password issues a new activation code
+    /// by letter (R-BLOCK-2): the old password no longer works.
+    pub async fn unblock(
+        &self,
+        identity_id: &str,
+        target: BlockTarget,
+        actor: Actor,
+        who: &str,
+        reason: &str,
+    ) -> Result<Result<Option<String>, TransitionError>> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let identity = tx
+            .find_identity(identity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut letter = None;
+        match target {
+            BlockTarget::Identity => match identity
+                .status
+                .unblock(actor, identity.activated_at.is_some())
+            {
+                Ok(s) => {
+                    tx.update_identity_status(&identity.id, s, Some(reason), now)
+                        .await?
+                }
+                Err(e) => return Ok(Err(e)),
+            },
+            BlockTarget::KeyCard => {
+                let mut any = false;
+                for c in tx
+                    .find_live_credentials(&identity.id, CredentialKind::KeyCard)
+                    .await?
+                {
+                    if let Ok(s) = c.status.unblock(actor) {
+                        let s = if c.activated_at.is_none() {
+                            CredentialStatus::Pending
+                        } else {
+                            s
+                        };
+                        tx.update_credential_status(&c.id, s, Some(reason), now)
+                            .await?;
+                        tx.update_credential_counters(&c.id, &Default::default())
+                            .await?;
+                        any = true;
+                    }
+                }
+                if !any {
+                    return Ok(Err(TransitionError::NotBlocked));
+                }
+            }
+            BlockTarget::Password => {
+                let passwords = tx
+                    .find_live_credentials(&identity.id, CredentialKind::Password)
+                    .await?;
+                let codes = tx
+                    .find_live_credentials(&identity.id, CredentialKind::ActivationCode)
+                    .await?;
+                let blocked: Vec<_> = passwords
+                    .iter()
+                    .chain(&codes)
+                    .filter(|c| c.status.is_blocked())
+                    .collect();
+                if blocked.is_empty() {
+                    return Ok(Err(TransitionError::NotBlocked));
+                }
+                if !matches!(actor, Actor::Support | Actor::Operator) {
+                    return Ok(Err(TransitionError::NeedsSupport));
+                }
+                tx.retire_credentials(&identity.id, CredentialKind::Password, now)
+                    .await?;
+                let person = tx
+                    .find_person(&identity.person_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let (_, l) = self
+                    .issue_activation_code(&mut tx, &identity, &person, now)
+                    .await?;
+                letter = Some(l);
+            }
+        }
+        tx.append_audit(
+            &NewAuditEvent::new(who, "unblock")
+                .subject(identity.id.clone())
+                .detail(json!({
+                    "what": target_name(target),
+                    "reason": reason,
+                    "letter": letter,
+                })),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(letter))
+    }
+}
+
+fn target_name(t: BlockTarget) -> &'static str {
+    match t {
+        BlockTarget::Password => "password",
+        BlockTarget::KeyCard => "key-card",
+        BlockTarget::Identity => "identity",
+    }
+}
+
+/// May this identity act now: the one check of a person's status behind
+/// every grant, UserInfo, CPR match and introspection. `None` if the
+/// identity is unknown or may not log in (blocked, revoked): a code, refresh
+/// token or access token issued before a block is worth nothing after it.
+pub async fn may_act(tx: &mut Tx, identity_id: &str) -> Result<Option<IdentityRow>> {
+    Ok(tx
+        .find_identity(identity_id)
+        .await?
+        .filter(|i| i.status.may_log_in()))
+}
