@@ -1,6 +1,11 @@
 //! The holders file: one JSON object per line with what a holder knows —
 //! user ID, password and the codes of the key card in their drawer. Secrets
 //! in clear: for benchmarks against throwaway databases only.
+//!
+//! A *pending* holder (`prepare --pending`) is enrolled but not activated:
+//! it also has the activation code of its letter, and `password` is the
+//! password it will choose at its first login (`activate`); after that it
+//! is an active holder like any other (one key of its card used).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
@@ -19,6 +24,10 @@ pub struct Holder {
     pub card_id: Option<String>,
     /// Key number (4 digits, as the page shows it) → 6-digit code.
     pub codes: BTreeMap<String, String>,
+    /// The activation code from the enrollment letter, for a holder not yet
+    /// activated: given as the password at the first login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_code: Option<String>,
 }
 
 impl Holder {

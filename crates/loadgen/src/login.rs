@@ -67,7 +67,7 @@ pub struct LoginArgs {
 
 /// Why a login did not land on My nyckel.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     /// The holder's key card is used up (or a new card is being asked from).
     CardUsedUp,
     /// Anything else, by step and kind: counted as an error.
@@ -347,7 +347,7 @@ fn keys_left(h: &Holder) -> usize {
 }
 
 /// A browser: a client with its own cookie jar that follows redirects.
-fn new_browser() -> reqwest::Result<reqwest::Client> {
+pub(crate) fn new_browser() -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .cookie_store(true)
         .timeout(Duration::from_secs(60))
@@ -355,26 +355,26 @@ fn new_browser() -> reqwest::Result<reqwest::Client> {
 }
 
 /// A page as the user sees it after redirects.
-struct Page {
-    status: u16,
-    path: String,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) path: String,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn attr(&self, prefix: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, prefix: &str) -> Option<&str> {
         let i = self.body.find(prefix)? + prefix.len();
         let j = self.body.get(i..)?.find('"')? + i;
         self.body.get(i..j)
     }
-    fn csrf(&self) -> Option<&str> {
+    pub(crate) fn csrf(&self) -> Option<&str> {
         self.attr("name=\"csrf\" value=\"")
     }
-    fn key_number(&self) -> Option<&str> {
+    pub(crate) fn key_number(&self) -> Option<&str> {
         self.attr("data-key-number=\"")
     }
     /// The card the key is on: `… on card <strong>KC…</strong>`.
-    fn card_id(&self) -> Option<&str> {
+    pub(crate) fn card_id(&self) -> Option<&str> {
         let prefix = "on card <strong>";
         let i = self.body.find(prefix)? + prefix.len();
         let j = self.body.get(i..)?.find('<')? + i;
@@ -397,7 +397,7 @@ fn request_error(step: &str, e: &reqwest::Error) -> Failure {
     Failure::Error(format!("{step}: {kind}"))
 }
 
-async fn page(step: &str, r: reqwest::RequestBuilder) -> Result<Page, Failure> {
+pub(crate) async fn page(step: &str, r: reqwest::RequestBuilder) -> Result<Page, Failure> {
     let r = r.send().await.map_err(|e| request_error(step, &e))?;
     let status = r.status().as_u16();
     let path = r.url().path().to_owned();
@@ -407,7 +407,7 @@ async fn page(step: &str, r: reqwest::RequestBuilder) -> Result<Page, Failure> {
 
 /// A page that must be 200 with a CSRF token; else an error named by step
 /// and status (503 is the hashing pool saying it is full, 429 the throttle).
-fn expect_form(step: &str, p: &Page) -> Result<String, Failure> {
+pub(crate) fn expect_form(step: &str, p: &Page) -> Result<String, Failure> {
     if p.status != 200 {
         return Err(Failure::Error(format!("{step}: HTTP {}", p.status)));
     }

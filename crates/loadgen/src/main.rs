@@ -5,6 +5,11 @@
 //!   SQLite database with synthetic persons and *active* holders (enrolled
 //!   and activated through the same services the web tier uses), the secret
 //!   key file, and a holders file with each holder's password and key card.
+//!   With `--pending N` it also enrolls N holders that are not activated,
+//!   in a file of their own with their activation codes.
+//! - `activate` drives first logins over HTTP (activation code, new
+//!   password, terms, key card), one browser per pending holder, and reports
+//!   the server's CPU time and memory after them.
 //! - `login` drives full logins over HTTP, one holder and one cookie jar per
 //!   virtual user, and reports logins/s, latency percentiles and errors.
 //! - `argon2` measures the bound: Argon2id verifications per second with the
@@ -16,6 +21,7 @@
 //! crate's services, but nothing may depend on it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod activate;
 mod argon2_bound;
 mod import;
 mod login;
@@ -60,6 +66,9 @@ enum Command {
     Prepare(prepare::PrepareArgs),
     /// Full logins in a loop against a running server.
     Login(login::LoginArgs),
+    /// First logins (activation code, new password, terms, key card) of
+    /// pending holders against a running server.
+    Activate(activate::ActivateArgs),
     /// Argon2id verifications per second on T threads: the bound a login
     /// (exactly one verification) cannot beat.
     Argon2(argon2_bound::Argon2BoundArgs),
@@ -90,6 +99,7 @@ fn main() -> ExitCode {
                 match command {
                     Command::Prepare(args) => prepare::run(args).await,
                     Command::Login(args) => login::run(args).await,
+                    Command::Activate(args) => activate::run(args).await,
                     Command::Import(args) => import::run(args).await,
                     // Ran above, without a runtime.
                     Command::Argon2(_) => Ok(()),

@@ -2,6 +2,11 @@
 //! [`Nyckel`]'s services — enroll, first login with the activation code,
 //! choose a password, accept the terms, answer one key-card code, complete
 //! the login — so that the database is exactly what real holders leave.
+//!
+//! With `--pending M`, M more persons are only enrolled (as a service
+//! centre does: the letters with the user ID, the activation code and the
+//! key card are in the outbox) and written to their own holders file with
+//! their activation codes: `activate` makes their first logins over HTTP.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -19,7 +24,7 @@ use nyckel_core::lockout::Trust;
 use nyckel_core::secret::SecretString;
 use nyckel_service::clock::SystemClock;
 use nyckel_service::config::{Argon2Config, Config};
-use nyckel_service::{KeyCardStep, Nyckel, PasswordStep, SecretKey, random_token};
+use nyckel_service::{Enrolled, KeyCardStep, Nyckel, PasswordStep, SecretKey, random_token};
 use nyckel_store::{IMPORT_CHUNK, Store, StoreOptions};
 use rand::RngExt as _;
 
@@ -48,9 +53,17 @@ pub struct PrepareArgs {
     /// Active holders to create (as many persons are imported).
     #[arg(long, default_value_t = 200)]
     holders: usize,
-    /// The holders file to write (JSON lines).
+    /// The holders file to write (JSON lines); needed if --holders is not 0.
     #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    out: Option<PathBuf>,
+    /// Pending holders to create as well: enrolled, not activated (their
+    /// first login is `activate`'s). As many more persons are imported.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pending: usize,
+    /// The file for the pending holders (JSON lines, with each one's
+    /// activation code and the password it will choose).
+    #[arg(long, value_name = "FILE")]
+    pending_out: Option<PathBuf>,
     /// Enrollments in flight at once.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -62,8 +75,14 @@ pub struct PrepareArgs {
 
 pub async fn run(args: PrepareArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    if args.holders == 0 {
-        bail!("--holders must be at least 1");
+    if args.holders == 0 && args.pending == 0 {
+        bail!("--holders or --pending must be at least 1");
+    }
+    if args.holders > 0 && args.out.is_none() {
+        bail!("--out FILE is needed for the active holders");
+    }
+    if args.pending > 0 && args.pending_out.is_none() {
+        bail!("--pending-out FILE is needed with --pending");
     }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
@@ -97,7 +116,7 @@ pub async fn run(args: PrepareArgs) -> anyhow::Result<()> {
     let nyckel = Nyckel::new(store.clone(), config, secret, Arc::new(SystemClock))?;
 
     let today = nyckel.today();
-    let persons: Vec<PersonRecord> = (0..args.holders)
+    let persons: Vec<PersonRecord> = (0..args.holders + args.pending)
         .map(|i| person(i, today))
         .collect::<anyhow::Result<_>>()?;
     let mut tx = store.write().await?;
@@ -113,6 +132,21 @@ pub async fn run(args: PrepareArgs) -> anyhow::Result<()> {
     );
 
     let persons = Arc::new(persons);
+    let pending = enroll_pending(&nyckel, &persons[args.holders..], args.concurrency).await?;
+    if let Some(path) = &args.pending_out {
+        write_holders(path, &pending)?;
+        eprintln!(
+            "{} pending holders (enrolled, not activated) in {:.1} s; holders file {}",
+            pending.len(),
+            started.elapsed().as_secs_f64(),
+            path.display()
+        );
+    }
+    if args.holders == 0 {
+        store.close().await;
+        return Ok(());
+    }
+    let persons = Arc::new(persons[..args.holders].to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency.max(1) {
@@ -140,21 +174,96 @@ pub async fn run(args: PrepareArgs) -> anyhow::Result<()> {
     holders.sort_by_key(|(i, _)| *i);
     store.close().await;
 
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(&args.out)
-            .with_context(|| format!("cannot create {}", args.out.display()))?,
-    );
-    for (_, h) in &holders {
-        writeln!(out, "{}", serde_json::to_string(h)?)?;
-    }
-    out.flush()?;
+    let holders: Vec<Holder> = holders.into_iter().map(|(_, h)| h).collect();
+    let out = args.out.as_deref().ok_or_else(|| anyhow!("no --out"))?;
+    write_holders(out, &holders)?;
     eprintln!(
         "{} active holders in {:.1} s; holders file {}",
         holders.len(),
         started.elapsed().as_secs_f64(),
-        args.out.display()
+        out.display()
     );
     Ok(())
+}
+
+fn write_holders(path: &Path, holders: &[Holder]) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    for h in holders {
+        writeln!(out, "{}", serde_json::to_string(h)?)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Enrolls `persons` and nothing more: each is a holder with the letters of
+/// a new enrollment (user ID and activation code, key card), in order.
+async fn enroll_pending(
+    nyckel: &Nyckel,
+    persons: &[PersonRecord],
+    concurrency: usize,
+) -> anyhow::Result<Vec<Holder>> {
+    let persons = Arc::new(persons.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (nyckel, persons, next) = (nyckel.clone(), persons.clone(), next.clone());
+        tasks.spawn(async move {
+            let mut made = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(p) = persons.get(i) else { break };
+                let enrolled = enroll(&nyckel, &p.cpr)
+                    .await
+                    .with_context(|| format!("pending holder {i}"))?;
+                let mut holder = holder_of(&enrolled, new_password());
+                holder.activation_code = Some(enrolled.activation_code.expose().to_owned());
+                made.push((i, holder));
+            }
+            Ok::<_, anyhow::Error>(made)
+        });
+    }
+    let mut holders = Vec::with_capacity(persons.len());
+    while let Some(done) = tasks.join_next().await {
+        holders.extend(done??);
+    }
+    holders.sort_by_key(|(i, _)| *i);
+    Ok(holders.into_iter().map(|(_, h)| h).collect())
+}
+
+/// A password the rules accept (none of the holder's own data in it).
+fn new_password() -> String {
+    format!("Bench-{}-Tak", hex::encode(rand::rng().random::<[u8; 4]>()))
+}
+
+async fn enroll(nyckel: &Nyckel, cpr: &Cpr) -> anyhow::Result<Enrolled> {
+    Ok(nyckel
+        .enroll(
+            cpr,
+            Channel::ServiceCentre,
+            &[DocumentKind::DanishPassport],
+            None,
+            OFFICER,
+        )
+        .await?)
+}
+
+/// What the holder's letters tell: user ID, key card (and `password`).
+fn holder_of(enrolled: &Enrolled, password: String) -> Holder {
+    let codes: BTreeMap<String, String> = enrolled
+        .key_card
+        .keys
+        .iter()
+        .map(|(k, c)| (k.to_string(), c.expose().to_owned()))
+        .collect();
+    Holder {
+        user_id: enrolled.user_id.to_string(),
+        password,
+        card_id: Some(enrolled.key_card.card_id.clone()),
+        codes,
+        activation_code: None,
+    }
 }
 
 /// The i-th synthetic person: a resident born 1950–1999 (7th digit 0–3, so
@@ -177,15 +286,7 @@ fn person(i: usize, today: Date) -> anyhow::Result<PersonRecord> {
 
 /// Enrollment and first login, as a holder does it on the pages.
 async fn enroll_and_activate(nyckel: &Nyckel, cpr: &Cpr) -> anyhow::Result<Holder> {
-    let enrolled = nyckel
-        .enroll(
-            cpr,
-            Channel::ServiceCentre,
-            &[DocumentKind::DanishPassport],
-            None,
-            OFFICER,
-        )
-        .await?;
+    let enrolled = enroll(nyckel, cpr).await?;
     let mut tx = nyckel.store.read().await?;
     let identity = tx
         .find_identity(&enrolled.identity_id)
@@ -205,7 +306,7 @@ async fn enroll_and_activate(nyckel: &Nyckel, cpr: &Cpr) -> anyhow::Result<Holde
         PasswordStep::ActivationCode(identity) => identity,
         other => bail!("the activation code was not accepted: {other:?}"),
     };
-    let password = format!("Bench-{}-Tak", hex::encode(rand::rng().random::<[u8; 4]>()));
+    let password = new_password();
     nyckel
         .set_password(&identity, &SecretString::new(password.clone()))
         .await?
@@ -236,18 +337,7 @@ async fn enroll_and_activate(nyckel: &Nyckel, cpr: &Cpr) -> anyhow::Result<Holde
         .complete_login(auth, &random_token(), &random_token(), IP)
         .await?;
 
-    let codes: BTreeMap<String, String> = enrolled
-        .key_card
-        .keys
-        .iter()
-        .map(|(k, c)| (k.to_string(), c.expose().to_owned()))
-        .collect();
-    Ok(Holder {
-        user_id: enrolled.user_id.to_string(),
-        password,
-        card_id: Some(enrolled.key_card.card_id.clone()),
-        codes,
-    })
+    Ok(holder_of(&enrolled, password))
 }
 
 /// The key the server will use: `NYCKEL_SECRET_KEY` (hex) if set, else
