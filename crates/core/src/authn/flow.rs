@@ -558,11 +558,8 @@ mod tests {
                 reported: false,
             })
         };
-        let cases: Vec<(
-            &str,
-            Result<NextAfterPassword, Refused>,
-            Result<NextAfterPassword, Refused>,
-        )> = vec![
+        type Got = Result<NextAfterPassword, Refused>;
+        let cases: Vec<(&str, Got, Got)> = vec![
             (
                 "ok/password, terms accepted",
                 password().password_ok("id", false),
