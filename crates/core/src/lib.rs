@@ -9,6 +9,7 @@
 pub mod alias;
 pub mod assurance;
 pub mod audit;
+pub mod authn;
 pub mod credential;
 pub mod enrollment;
 pub mod html;

@@ -18,11 +18,11 @@ use nyckel_store::{ClientRow, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::login::{Flow, Step, finish, save, start_with};
-use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, message, removal};
+use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, message, removal};
 use nyckel_service::ServiceError;
 use nyckel_service::hashing::HashError;
 use nyckel_service::provider::{AuthenticatedClient, PAR_TTL};
+use nyckel_service::{Authorized, ConsentOutcome, Continuation, ExpectConsent};
 
 type Params = Vec<(String, String)>;
 
@@ -288,7 +288,6 @@ async fn authorize_inner(
             continue_authorization(
                 s,
                 jar,
-                None,
                 req,
                 &identity.id,
                 row.auth_time / 1000,
@@ -312,7 +311,14 @@ async fn start_login(
     jar: CookieJar,
     req: AuthorizationRequest,
 ) -> Result<Response, WebError> {
-    let (jar, _flow) = start_with(s, jar, Step::Identify, Some(req)).await?;
+    let token = s
+        .nyckel
+        .start_login(
+            s.cookie_value(&jar, FLOW_COOKIE),
+            Continuation::Oidc(Box::new(req)),
+        )
+        .await?;
+    let jar = jar.add(cookie(s, FLOW_COOKIE, token, s.nyckel.config.flow_ttl_secs));
     Ok((jar, Redirect::to("/login")).into_response())
 }
 
@@ -322,7 +328,6 @@ async fn start_login(
 pub(crate) async fn continue_authorization(
     s: &AppState,
     jar: CookieJar,
-    flow: Option<Flow>,
     req: AuthorizationRequest,
     identity_id: &str,
     auth_time: i64,
@@ -330,45 +335,35 @@ pub(crate) async fn continue_authorization(
     sid: Option<String>,
     ip: &str,
 ) -> Result<Response, WebError> {
-    let level = nyckel_core::assurance::level(&methods);
-    if let Err(e) = req.check_acr(level) {
-        if let Some(f) = &flow {
-            finish(s, f).await?;
-        }
-        return Ok((
-            jar.remove(removal(s, FLOW_COOKIE)),
-            redirect_error(s, &req, &e),
-        )
-            .into_response());
-    }
-    if s.nyckel.consent_needed(identity_id, &req).await? {
-        if let Some(e) = req.prompt_none_error(false, true) {
-            return Ok((jar, redirect_error(s, &req, &e)).into_response());
-        }
-        let step = Step::Consent {
-            identity_id: identity_id.to_owned(),
-            auth_time,
-            methods,
-            sid,
-        };
-        let jar = match flow {
-            Some(mut f) => {
-                f.step = step;
-                save(s, &mut f).await?;
-                jar
+    let login = ExpectConsent {
+        identity_id: identity_id.to_owned(),
+        auth_time,
+        methods,
+        sid,
+    };
+    let old = s.cookie_value(&jar, FLOW_COOKIE);
+    Ok(
+        match s
+            .nyckel
+            .continue_authorization(old, &req, login, ip)
+            .await?
+        {
+            Authorized::Refused(e) => (
+                jar.remove(removal(s, FLOW_COOKIE)),
+                redirect_error(s, &req, &e),
+            )
+                .into_response(),
+            Authorized::ConsentRequired(e) => (jar, redirect_error(s, &req, &e)).into_response(),
+            Authorized::Consent { flow_cookie } => {
+                let ttl = s.nyckel.config.flow_ttl_secs;
+                let jar = jar.add(cookie(s, FLOW_COOKIE, flow_cookie, ttl));
+                (jar, Redirect::to("/login")).into_response()
             }
-            None => start_with(s, jar, step, Some(req)).await?.0,
-        };
-        return Ok((jar, Redirect::to("/login")).into_response());
-    }
-    if let Some(f) = &flow {
-        finish(s, f).await?;
-    }
-    let url = s
-        .nyckel
-        .issue_code(&req, identity_id, auth_time, &methods, sid, ip)
-        .await?;
-    Ok((jar.remove(removal(s, FLOW_COOKIE)), Redirect::to(&url)).into_response())
+            Authorized::Code(url) => {
+                (jar.remove(removal(s, FLOW_COOKIE)), Redirect::to(&url)).into_response()
+            }
+        },
+    )
 }
 
 /// What the consent screen lists: exactly what the provider will receive.
@@ -402,48 +397,28 @@ pub(crate) async fn consent(
     Form(f): Form<ConsentForm>,
 ) -> Response {
     async {
-        let flow = super::login::load_for_post(&s, &jar, &f.csrf).await?;
-        let Step::Consent {
-            identity_id,
-            auth_time,
-            methods,
-            sid,
-        } = flow.step.clone()
-        else {
-            return Ok(Redirect::to("/login").into_response());
-        };
-        let Some(req) = flow.authz.clone() else {
-            return Err(WebError::FlowExpired);
-        };
-        finish(&s, &flow).await?;
-        let jar = jar.remove(removal(&s, FLOW_COOKIE));
-        if f.decision != "allow" {
-            let e = OAuthError::new(
-                ErrorCode::AccessDenied,
-                "the person declined to share their details",
-            );
-            return Ok((jar, redirect_error(&s, &req, &e)).into_response());
-        }
-        let mut tx = s.nyckel.store.read().await?;
-        let who = tx
-            .find_identity(&identity_id)
-            .await?
-            .map(|i| format!("holder:{}", i.user_id))
-            .unwrap_or_default();
-        tx.commit().await?;
-        s.nyckel.record_consent(&identity_id, &req, &who).await?;
-        let url = s
+        let outcome = s
             .nyckel
-            .issue_code(
-                &req,
-                &identity_id,
-                auth_time,
-                &methods,
-                sid,
+            .consent_step(
+                s.cookie_value(&jar, FLOW_COOKIE),
+                &f.csrf,
+                f.decision == "allow",
                 &peer.ip().to_string(),
             )
             .await?;
-        Ok::<_, WebError>((jar, Redirect::to(&url)).into_response())
+        // The flow has ended unless it was at another step.
+        let ended = jar.clone().remove(removal(&s, FLOW_COOKIE));
+        Ok::<_, WebError>(match outcome {
+            ConsentOutcome::Elsewhere => Redirect::to("/login").into_response(),
+            ConsentOutcome::Declined(req) => {
+                let e = OAuthError::new(
+                    ErrorCode::AccessDenied,
+                    "the person declined to share their details",
+                );
+                (ended, redirect_error(&s, &req, &e)).into_response()
+            }
+            ConsentOutcome::Code(url) => (ended, Redirect::to(&url)).into_response(),
+        })
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))

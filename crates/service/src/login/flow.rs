@@ -1,0 +1,305 @@
+//! Flow storage: a login flow lives in `login_flows` under the SHA-256 of
+//! an opaque cookie, with its CSRF token and its state
+//! ([`Stored`], plus the request it continues into). Every step moves it
+//! by compare-and-set against the state it read (`save_in`, `finish_in`,
+//! `rekey_in`), in the step's own transaction.
+
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+/// What a flow continues into after its last factor: My nyckel, or the
+/// OpenID authorization request it serves (room for SAML and signing;
+/// CIBA has no browser flow). Here, not in `nyckel-core`, because it
+/// carries the protocol's request (`nyckel-oidc`), which core must not
+/// know.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Continuation {
+    My,
+    Oidc(Box<AuthorizationRequest>),
+}
+
+/// A login flow as read from the database.
+#[derive(Debug)]
+pub(crate) struct Flow {
+    pub(crate) id_hash: String,
+    pub(crate) csrf: String,
+    pub(crate) state: Stored,
+    pub(crate) continuation: Continuation,
+    /// The state as read from (or last written to) the database: a step
+    /// moves the flow on only from this state (compare-and-set), so that
+    /// no step succeeds twice for one flow, however many requests carry
+    /// it at once.
+    loaded: String,
+}
+
+/// The stored JSON: the state's fields with its `step` tag, and the
+/// request as `authz` (the format of earlier versions).
+#[derive(Serialize, Deserialize)]
+struct Record {
+    #[serde(flatten)]
+    state: Stored,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authz: Option<AuthorizationRequest>,
+}
+
+impl Flow {
+    fn json(&self) -> String {
+        let authz = match &self.continuation {
+            Continuation::Oidc(r) => Some((**r).clone()),
+            Continuation::My => None,
+        };
+        serde_json::to_string(&Record {
+            state: self.state.clone(),
+            authz,
+        })
+        .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
+    }
+
+    pub(crate) fn shown(&self, view: LoginView) -> Shown {
+        Shown {
+            csrf: self.csrf.clone(),
+            view,
+        }
+    }
+}
+
+fn parse(state: &str) -> Option<Record> {
+    serde_json::from_str(state).ok()
+}
+
+impl Nyckel {
+    /// The flow of the cookie, read on the caller's connection.
+    pub(crate) async fn load_flow_in(
+        &self,
+        tx: &mut Tx,
+        cookie: Option<&str>,
+    ) -> Result<Option<Flow>> {
+        let Some(c) = cookie else { return Ok(None) };
+        let id_hash = cookie_hash(c);
+        let Some(row) = tx.find_flow(&id_hash, self.now()).await? else {
+            return Ok(None);
+        };
+        Ok(parse(&row.state).map(|r| Flow {
+            id_hash,
+            csrf: row.csrf,
+            state: r.state,
+            continuation: r
+                .authz
+                .map_or(Continuation::My, |a| Continuation::Oidc(Box::new(a))),
+            loaded: row.state,
+        }))
+    }
+
+    /// The flow a form belongs to, checking its CSRF token.
+    pub(crate) async fn load_for_post_in(
+        &self,
+        tx: &mut Tx,
+        cookie: Option<&str>,
+        csrf: &str,
+    ) -> Result<Flow, LoginError> {
+        let flow = self
+            .load_flow_in(tx, cookie)
+            .await?
+            .ok_or(LoginError::Expired)?;
+        if !ct_eq(flow.csrf.as_bytes(), csrf.as_bytes()) {
+            return Err(LoginError::Csrf);
+        }
+        Ok(flow)
+    }
+
+    /// Starts a flow in `state`, continuing into `continuation`. The flow
+    /// of `old_cookie`, if any, ends (and a key it showed and nobody
+    /// answered counts as a wrong code), in the same transaction.
+    /// Returns the new flow's cookie.
+    pub(crate) async fn start_flow(
+        &self,
+        old_cookie: Option<&str>,
+        state: Stored,
+        continuation: Continuation,
+    ) -> Result<(String, Flow)> {
+        // Replacing a flow deletes it and, if it was waiting for a
+        // key-card code, counts that in one transaction; a fresh start is
+        // one statement.
+        let mut tx = match old_cookie {
+            Some(_) => self.store.write().await?,
+            None => self.store.conn().await?,
+        };
+        if let Some(old) = old_cookie
+            && let Some(state) = tx.delete_flow(&cookie_hash(old)).await?
+        {
+            count_if_abandoned(self, &mut tx, &state).await?;
+        }
+        let mut flow = Flow {
+            id_hash: String::new(),
+            csrf: String::new(),
+            state,
+            continuation,
+            loaded: String::new(),
+        };
+        let token = self.insert_keyed(&mut tx, &mut flow).await?;
+        tx.commit().await?;
+        Ok((token, flow))
+    }
+
+    /// Stores `flow` under a new id and CSRF token; returns the cookie value.
+    async fn insert_keyed(&self, tx: &mut Tx, flow: &mut Flow) -> Result<String> {
+        let token = random_token();
+        flow.id_hash = cookie_hash(&token);
+        flow.csrf = random_token();
+        flow.loaded = flow.json();
+        let now = self.now();
+        let ttl = self.config.flow_ttl_secs;
+        tx.insert_flow(
+            &flow.id_hash,
+            &flow.csrf,
+            &flow.loaded,
+            now,
+            now + ttl * 1000,
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Re-keys the flow after the holder proved a factor: the old id and
+    /// CSRF token end (only if the flow is still in the state it was read
+    /// in) and the flow goes on, in its new state, under new ones that
+    /// only this response's browser gets. A flow cookie planted in the
+    /// holder's browser, or copied from it before, is worth nothing from
+    /// here on. Returns the new cookie.
+    pub(crate) async fn rekey_in(
+        &self,
+        tx: &mut Tx,
+        flow: &mut Flow,
+    ) -> Result<String, LoginError> {
+        if !tx.delete_flow_if(&flow.id_hash, &flow.loaded).await? {
+            return Err(LoginError::Moved);
+        }
+        Ok(self.insert_keyed(tx, flow).await?)
+    }
+}
+
+/// Moves the flow on (to `flow.state`) from the state it was read in, or
+/// fails with [`LoginError::Moved`] if another request moved it first
+/// (the caller's transaction is then dropped, and rolled back, with
+/// everything it did).
+pub(crate) async fn save_in(tx: &mut Tx, flow: &mut Flow) -> Result<(), LoginError> {
+    let next = flow.json();
+    if !tx.replace_flow(&flow.id_hash, &flow.loaded, &next).await? {
+        return Err(LoginError::Moved);
+    }
+    flow.loaded = next;
+    Ok(())
+}
+
+/// Ends the flow, once: [`LoginError::Moved`] if another request moved
+/// or ended it first.
+pub(crate) async fn finish_in(tx: &mut Tx, flow: &Flow) -> Result<(), LoginError> {
+    if !tx.delete_flow_if(&flow.id_hash, &flow.loaded).await? {
+        return Err(LoginError::Moved);
+    }
+    Ok(())
+}
+
+/// A flow that ends while a key-card challenge is shown and unanswered
+/// (restarted, or expired: see the web tier's sweep) counts as a wrong
+/// code. `state` is the stored JSON of the flow that ended.
+pub async fn count_if_abandoned(nyckel: &Nyckel, tx: &mut Tx, state: &str) -> Result<()> {
+    let Some(record) = parse(state) else {
+        return Ok(());
+    };
+    let Some((identity_id, challenge)) = record.state.unanswered_key() else {
+        return Ok(());
+    };
+    nyckel
+        .count_unanswered_challenge(tx, identity_id, challenge)
+        .await
+}
+
+impl Nyckel {
+    /// Starts a login that continues into `continuation` (an OpenID
+    /// request: `/authorize` without a usable session). The flow of
+    /// `old_cookie` ends. Returns the new flow's cookie.
+    pub async fn start_login(
+        &self,
+        old_cookie: Option<&str>,
+        continuation: Continuation,
+    ) -> Result<String, LoginError> {
+        let (token, _) = self
+            .start_flow(old_cookie, Stored::start(), continuation)
+            .await?;
+        Ok(token)
+    }
+
+    /// `GET /login`: the step the flow of `cookie` is at, or a new flow
+    /// (also when `restart`). Returns the new flow's cookie, if one was
+    /// started. Showing the key-card step shows (and consumes) a key.
+    pub async fn login_page(
+        &self,
+        cookie: Option<&str>,
+        restart: bool,
+    ) -> Result<(Option<String>, Outcome), LoginError> {
+        let existing = match cookie {
+            Some(_) if !restart => {
+                let mut tx = self.store.read().await?;
+                self.load_flow_in(&mut tx, cookie).await?
+            }
+            _ => None,
+        };
+        let (token, mut flow) = match existing {
+            Some(f) => (None, f),
+            None => {
+                let (t, f) = self
+                    .start_flow(cookie, Stored::start(), Continuation::My)
+                    .await?;
+                (Some(t), f)
+            }
+        };
+        Ok((token, self.show(&mut flow).await?))
+    }
+
+    /// The page of the step the flow is at: [`Outcome::Show`], or the end
+    /// of the login if the key-card step has no key to show.
+    pub(crate) async fn show(&self, flow: &mut Flow) -> Result<Outcome, LoginError> {
+        let view = match &flow.state {
+            Stored::Identify(_) => LoginView::Identify,
+            Stored::Password(p) => LoginView::Password {
+                login_name: p.login_name.clone(),
+            },
+            Stored::NewPassword(p) => LoginView::NewPassword {
+                login_name: p.login_name.clone(),
+            },
+            Stored::Terms(t) => {
+                let mut tx = self.store.read().await?;
+                let identity = tx.find_identity(&t.identity_id).await?;
+                let person = match &identity {
+                    Some(i) => tx.find_person(&i.person_id).await?,
+                    None => None,
+                };
+                tx.commit().await?;
+                let person = person.ok_or(LoginError::Expired)?;
+                LoginView::Terms {
+                    name: person.record.full_name(),
+                    address: person.record.address.clone(),
+                    reported: t.reported,
+                }
+            }
+            Stored::Consent(_) => {
+                let Continuation::Oidc(req) = &flow.continuation else {
+                    return Err(LoginError::Expired);
+                };
+                let client = self
+                    .find_active_client(&req.client_id)
+                    .await?
+                    .ok_or(LoginError::Expired)?;
+                LoginView::Consent {
+                    request: req.clone(),
+                    client: Box::new(client),
+                }
+            }
+            Stored::KeyCard(_) => return self.show_key(flow).await,
+        };
+        Ok(Outcome::Show(flow.shown(view)))
+    }
+}

@@ -1,0 +1,75 @@
+use super::flow::save_in;
+use super::*;
+
+impl Nyckel {
+    /// The identity a login name points to, if any. Unknown names are not an
+    /// error: the flow goes on to the password step all the same.
+    pub async fn resolve_login_name(&self, name: &LoginName) -> Result<Option<IdentityRow>> {
+        let mut tx = self.store.read().await?;
+        let identity = self.resolve_login_name_in(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(identity)
+    }
+
+    /// [`Nyckel::resolve_login_name`] inside the caller's transaction.
+    pub async fn resolve_login_name_in(
+        &self,
+        tx: &mut Tx,
+        name: &LoginName,
+    ) -> Result<Option<IdentityRow>> {
+        let identity = match name {
+            LoginName::UserId(u) => tx.find_identity_by_user_id(u).await?,
+            LoginName::Alias(a) => tx.find_identity_by_alias(a.as_str()).await?,
+            LoginName::Cpr(c) => match tx.find_person_by_cpr(c).await? {
+                Some(p) => tx.find_live_identity_of_person(&p.id).await?,
+                None => None,
+            },
+        };
+        Ok(identity.filter(|i| i.status != IdentityStatus::Revoked))
+    }
+}
+
+impl Nyckel {
+    /// `POST /login/identify`: the name is parsed and looked up, and the
+    /// flow goes on to the password whether or not it names anybody. One
+    /// statement moves the flow, so no transaction of its own. The
+    /// password page is shown at once: it needs no database.
+    pub async fn identify_step(
+        &self,
+        cookie: Option<&str>,
+        csrf: &str,
+        login_name: &str,
+    ) -> Result<Outcome, LoginError> {
+        let mut tx = self.store.conn().await?;
+        let mut flow = self.load_for_post_in(&mut tx, cookie, csrf).await?;
+        if !matches!(flow.state, Stored::Identify(_) | Stored::Password(_)) {
+            return Ok(Outcome::Elsewhere);
+        }
+        let name = match LoginName::parse(login_name, self.today()) {
+            Ok(n) => n,
+            Err(e) => {
+                return Ok(Outcome::Again(
+                    flow.shown(LoginView::Identify),
+                    Problem::InvalidName(e.to_string()),
+                ));
+            }
+        };
+        let identity = self.resolve_login_name_in(&mut tx, &name).await?;
+        let shown = match &name {
+            LoginName::UserId(u) => u.to_string(),
+            LoginName::Cpr(c) => c.masked(),
+            LoginName::Alias(a) => a.as_str().to_owned(),
+        };
+        let next = flow
+            .state
+            .clone()
+            .identify(identity.map(|i| i.id), shown)
+            .map_err(|_| LoginError::Moved)?;
+        let view = LoginView::Password {
+            login_name: next.login_name.clone(),
+        };
+        flow.state = Stored::Password(next);
+        save_in(&mut tx, &mut flow).await?;
+        Ok(Outcome::Show(flow.shown(view)))
+    }
+}

@@ -1,0 +1,125 @@
+use super::flow::{Flow, save_in};
+use super::*;
+
+impl Nyckel {
+    /// Sets the holder's chosen password after the activation code (or a
+    /// change from My nyckel). The activation code is used up.
+    pub async fn set_password(
+        &self,
+        identity: &IdentityRow,
+        new: &SecretString,
+    ) -> Result<Result<(), PasswordRejection>> {
+        let phc = match self.prepare_password(identity, new).await? {
+            Ok(phc) => phc,
+            Err(r) => return Ok(Err(r)),
+        };
+        let mut tx = self.store.write().await?;
+        self.store_password_in(&mut tx, identity, &phc).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Checks a new password against the rules and hashes it (outside any
+    /// transaction): the PHC string to store with [`Nyckel::store_password_in`].
+    pub async fn prepare_password(
+        &self,
+        identity: &IdentityRow,
+        new: &SecretString,
+    ) -> Result<Result<String, PasswordRejection>> {
+        let mut tx = self.store.read().await?;
+        let person = tx
+            .find_person(&identity.person_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        if let Err(r) = check_password(
+            &PasswordPolicy::default(),
+            new,
+            &identity.user_id,
+            &person.record.cpr,
+            identity.alias.as_deref(),
+        ) {
+            return Ok(Err(r));
+        }
+        Ok(Ok(self.hasher.hash(new).await?))
+    }
+
+    /// Makes a prepared password the holder's, in the caller's write
+    /// transaction: the old password and the activation code retire.
+    pub async fn store_password_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        phc: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        tx.retire_credentials(&identity.id, CredentialKind::Password, now)
+            .await?;
+        tx.retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
+            .await?;
+        tx.insert_credential(
+            &NewCredential {
+                identity_id: &identity.id,
+                kind: CredentialKind::Password,
+                status: CredentialStatus::Active,
+                label: None,
+                secret_hash: Some(phc),
+                data: None,
+                expires_at: None,
+            },
+            now,
+        )
+        .await?;
+        tx.append_audit(
+            &NewAuditEvent::new(holder(&identity.user_id), "password.set")
+                .subject(identity.id.clone()),
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl Nyckel {
+    /// `POST /login/new-password`, after an activation code: the password
+    /// is checked and hashed outside any transaction, and stored with the
+    /// flow's move, so that two posts at once set one password.
+    pub async fn new_password_step(
+        &self,
+        cookie: Option<&str>,
+        csrf: &str,
+        new: &SecretString,
+        confirm: &str,
+    ) -> Result<Outcome, LoginError> {
+        let mut tx = self.store.read().await?;
+        let mut flow = self.load_for_post_in(&mut tx, cookie, csrf).await?;
+        let Ok(state) = flow.state.clone().expect_new_password() else {
+            return Ok(Outcome::Elsewhere);
+        };
+        let identity = tx
+            .find_identity(&state.identity_id)
+            .await?
+            .ok_or(LoginError::Expired)?;
+        tx.commit().await?;
+        let again = |flow: &Flow, problem| {
+            let view = LoginView::NewPassword {
+                login_name: state.login_name.clone(),
+            };
+            Ok(Outcome::Again(flow.shown(view), problem))
+        };
+        if !new.ct_eq(confirm) {
+            return again(&flow, Problem::PasswordsDiffer);
+        }
+        let phc = match self.prepare_password(&identity, new).await? {
+            Ok(phc) => phc,
+            Err(rejection) => return again(&flow, Problem::PasswordRejected(rejection)),
+        };
+        let must_accept = nyckel_core::terms::must_accept(identity.terms_version);
+        flow.state = state.clone().password_set(must_accept).into();
+        let mut tx = self.store.write().await?;
+        save_in(&mut tx, &mut flow).await?;
+        self.store_password_in(&mut tx, &identity, &phc).await?;
+        tx.commit().await?;
+        Ok(Outcome::Next)
+    }
+}
