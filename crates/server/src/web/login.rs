@@ -269,6 +269,14 @@ fn ended(s: &AppState, ending: Ending) -> Response {
             Some(key_card_hint(s)),
             false,
         ),
+        Ending::ActivationCodeUsed => message(
+            s,
+            StatusCode::CONFLICT,
+            "Your activation code has been used",
+            "A password has already been chosen with this activation code, in another window or on another device. Log in with that password.".into(),
+            Some(support_hint(s)),
+            false,
+        ),
         // Ending is non-exhaustive only for later factors.
         #[allow(unreachable_patterns)]
         _ => message(

@@ -198,6 +198,9 @@ pub enum Ending {
     CardBlocked,
     /// Another login showed a key of this card since: this one ends.
     Superseded(KeyNumber),
+    /// The activation code this login passed has been used since (by
+    /// another login that chose a password with it): this one ends.
+    ActivationCodeUsed,
 }
 
 /// A completed login: the cookies to set and what the flow continues into.

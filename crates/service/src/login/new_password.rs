@@ -1,4 +1,4 @@
-use super::flow::{Flow, save_in};
+use super::flow::{Flow, finish_in, save_in};
 use super::*;
 
 impl Nyckel {
@@ -53,9 +53,43 @@ impl Nyckel {
         phc: &str,
     ) -> Result<()> {
         let now = self.now();
-        tx.retire_credentials(&identity.id, CredentialKind::Password, now)
-            .await?;
         tx.retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
+            .await?;
+        self.replace_password_in(tx, identity, phc).await
+    }
+
+    /// [`Nyckel::store_password_in`] for a password chosen with an
+    /// activation code: `false`, and nothing changed, when the code is no
+    /// longer live (another login chose a password with it first). The
+    /// code is used up by a conditional update, so of two such logins at
+    /// once exactly one sets its password.
+    async fn store_password_after_code_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        phc: &str,
+    ) -> Result<bool> {
+        let now = self.now();
+        if tx
+            .retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
+            .await?
+            == 0
+        {
+            return Ok(false);
+        }
+        self.replace_password_in(tx, identity, phc).await?;
+        Ok(true)
+    }
+
+    /// The old password retires and `phc` becomes the password, audited.
+    async fn replace_password_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        phc: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        tx.retire_credentials(&identity.id, CredentialKind::Password, now)
             .await?;
         tx.insert_credential(
             &NewCredential {
@@ -117,8 +151,17 @@ impl Nyckel {
         let must_accept = nyckel_core::terms::must_accept(identity.terms_version);
         flow.state = state.clone().password_set(must_accept).into();
         let mut tx = self.store.write().await?;
+        // The activation code is one-time: this flow passed it, but only
+        // the first password chosen with it is set.
+        if !self
+            .store_password_after_code_in(&mut tx, &identity, &phc)
+            .await?
+        {
+            finish_in(&mut tx, &flow).await?;
+            tx.commit().await?;
+            return Ok(Outcome::Ended(Ending::ActivationCodeUsed));
+        }
         save_in(&mut tx, &mut flow).await?;
-        self.store_password_in(&mut tx, &identity, &phc).await?;
         tx.commit().await?;
         Ok(Outcome::Next)
     }

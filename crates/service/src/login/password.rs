@@ -1,6 +1,6 @@
 use nyckel_core::authn::flow::NextAfterPassword;
 
-use super::flow::finish_in;
+use super::flow::{Flow, finish_in};
 use super::*;
 
 impl Nyckel {
@@ -89,6 +89,28 @@ impl Nyckel {
         trust: Trust,
         ip: &str,
     ) -> Result<PasswordStep> {
+        let (step, success) = self
+            .verify_password_attempt(identity, credentials, input, trust, ip)
+            .await?;
+        if let Some(s) = success {
+            self.settle_success(&s.credential, s.trust, s.number, true)
+                .await?;
+        }
+        Ok(step)
+    }
+
+    /// [`Nyckel::verify_password_step`], except that a success is not yet
+    /// settled: the [`SuccessToSettle`] returned is settled by the caller in
+    /// the transaction that moves its flow on (one write transaction fewer
+    /// per login), or on its own if that transaction does not commit.
+    pub(crate) async fn verify_password_attempt(
+        &self,
+        identity: Option<&IdentityRow>,
+        credentials: &[CredentialRow],
+        input: &SecretString,
+        trust: Trust,
+        ip: &str,
+    ) -> Result<(PasswordStep, Option<SuccessToSettle>)> {
         let Some(identity) = identity else {
             self.hasher.pad(input).await?;
             self.audit_anonymous(
@@ -96,7 +118,7 @@ impl Nyckel {
                 json!({ "reason": "unknown-user", "ip": ip }),
             )
             .await?;
-            return Ok(PasswordStep::Refused);
+            return Ok((PasswordStep::Refused, None));
         };
         let now = self.now();
         let of = |kind: CredentialKind| {
@@ -113,17 +135,17 @@ impl Nyckel {
             self.hasher.pad(input).await?;
             self.audit_login_failure(identity, "no-credential", trust, ip)
                 .await?;
-            return Ok(PasswordStep::Refused);
+            return Ok((PasswordStep::Refused, None));
         };
         if counted.status.is_blocked() {
             self.hasher.pad(input).await?;
             self.audit_login_failure(identity, "locked", trust, ip)
                 .await?;
-            return Ok(PasswordStep::Refused);
+            return Ok((PasswordStep::Refused, None));
         }
         let Some(reservation) = self.reserve_attempt(identity, &counted, trust, ip).await? else {
             self.hasher.pad(input).await?;
-            return Ok(PasswordStep::Refused);
+            return Ok((PasswordStep::Refused, None));
         };
         // The check itself, outside any transaction. Should it fail (the
         // pool is busy), the reservation is given back: nothing was tried.
@@ -141,16 +163,20 @@ impl Nyckel {
             Some(kind) => {
                 if identity.status.is_blocked() {
                     self.settle_success(&counted, trust, 1, false).await?;
-                    return Ok(PasswordStep::IdentityBlocked(identity.status));
+                    return Ok((PasswordStep::IdentityBlocked(identity.status), None));
                 }
-                self.settle_success(&counted, trust, reservation.number, true)
-                    .await?;
-                Ok(match kind {
+                let step = match kind {
                     CredentialKind::ActivationCode => {
                         PasswordStep::ActivationCode(identity.clone())
                     }
                     _ => PasswordStep::Password(identity.clone()),
-                })
+                };
+                let settle = SuccessToSettle {
+                    credential: counted,
+                    trust,
+                    number: reservation.number,
+                };
+                Ok((step, Some(settle)))
             }
             None => {
                 let mut tx = self.store.write().await?;
@@ -158,7 +184,7 @@ impl Nyckel {
                 self.settle_failure_in(&mut tx, identity, &counted, &reservation, ip, &reason)
                     .await?;
                 tx.commit().await?;
-                Ok(PasswordStep::Refused)
+                Ok((PasswordStep::Refused, None))
             }
         }
     }
@@ -267,9 +293,7 @@ impl Nyckel {
         succeeded: bool,
     ) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let forget = succeeded && trust == Trust::TrustedDevice;
-        tx.release_attempts(&credential.id, trust, n, forget, None)
-            .await?;
+        settle_success_in(&mut tx, credential, trust, n, succeeded).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -431,10 +455,52 @@ impl Nyckel {
         } else {
             password
         });
-        let outcome = self
-            .verify_password_step(identity, &context.credentials, &input, trust, ip)
+        let (outcome, success) = self
+            .verify_password_attempt(identity, &context.credentials, &input, trust, ip)
             .await?;
+        if let PasswordStep::Refused = outcome {
+            let view = LoginView::Password {
+                login_name: state.login_name,
+            };
+            return Ok(Outcome::Again(
+                flow.shown(view),
+                Problem::WrongUserOrPassword,
+            ));
+        }
+        // A success is settled in the transaction that moves the flow on;
+        // should that not commit (another request moved the flow, the store
+        // is busy), on its own, so that a right password never counts.
         let mut tx = self.store.write().await?;
+        let moved = async {
+            if let Some(s) = &success {
+                settle_success_in(&mut tx, &s.credential, s.trust, s.number, true).await?;
+            }
+            let outcome = self
+                .advance_after_password(&mut tx, outcome, state, &mut flow, &context)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, LoginError>(outcome)
+        }
+        .await;
+        if moved.is_err()
+            && let Some(s) = success
+        {
+            self.settle_success(&s.credential, s.trust, s.number, true)
+                .await?;
+        }
+        moved
+    }
+
+    /// Moves the flow on after a right password or activation code (or
+    /// ends it for a blocked identity), in the caller's transaction.
+    async fn advance_after_password(
+        &self,
+        tx: &mut Tx,
+        outcome: PasswordStep,
+        state: nyckel_core::authn::flow::ExpectPassword,
+        flow: &mut Flow,
+        context: &PasswordContext,
+    ) -> Result<Outcome, LoginError> {
         let next = match outcome {
             PasswordStep::Password(identity) => {
                 let must_accept = nyckel_core::terms::must_accept(identity.terms_version);
@@ -442,16 +508,14 @@ impl Nyckel {
                     Ok(NextAfterPassword::KeyCode(waiting)) => {
                         // Straight on to the key card: show a key and its page now.
                         let challenge = self
-                            .start_key_challenge_in(&mut tx, &identity, &context.credentials, false)
+                            .start_key_challenge_in(tx, &identity, &context.credentials, false)
                             .await?;
                         let Some(challenge) = challenge else {
-                            finish_in(&mut tx, &flow).await?;
-                            tx.commit().await?;
+                            finish_in(tx, flow).await?;
                             return Ok(Outcome::Ended(Ending::NoUsableCard));
                         };
                         flow.state = Stored::KeyCard(waiting.shown(challenge.clone()));
-                        let flow_cookie = self.rekey_in(&mut tx, &mut flow).await?;
-                        tx.commit().await?;
+                        let flow_cookie = self.rekey_in(tx, flow).await?;
                         let view = super::key_card::key_view(&context.credentials, &challenge);
                         return Ok(Outcome::Rekeyed {
                             flow_cookie,
@@ -469,27 +533,40 @@ impl Nyckel {
                 }
             }
             PasswordStep::IdentityBlocked(_) => {
-                finish_in(&mut tx, &flow).await?;
-                tx.commit().await?;
+                finish_in(tx, flow).await?;
                 return Ok(Outcome::Ended(Ending::IdentityBlocked));
             }
-            PasswordStep::Refused => {
-                drop(tx);
-                let view = LoginView::Password {
-                    login_name: state.login_name,
-                };
-                return Ok(Outcome::Again(
-                    flow.shown(view),
-                    Problem::WrongUserOrPassword,
-                ));
-            }
+            PasswordStep::Refused => return Err(LoginError::Moved),
         };
         flow.state = next;
-        let flow_cookie = self.rekey_in(&mut tx, &mut flow).await?;
-        tx.commit().await?;
+        let flow_cookie = self.rekey_in(tx, flow).await?;
         Ok(Outcome::Rekeyed {
             flow_cookie,
             shown: None,
         })
     }
+}
+
+/// A right password or activation code whose reservation is yet to be
+/// settled (see [`Nyckel::verify_password_attempt`]).
+#[derive(Debug)]
+pub(crate) struct SuccessToSettle {
+    credential: CredentialRow,
+    trust: Trust,
+    number: u32,
+}
+
+/// Gives back `n` reservations that did not fail, in the caller's
+/// transaction (see [`Nyckel::settle_success`]).
+async fn settle_success_in(
+    tx: &mut Tx,
+    credential: &CredentialRow,
+    trust: Trust,
+    n: u32,
+    succeeded: bool,
+) -> Result<()> {
+    let forget = succeeded && trust == Trust::TrustedDevice;
+    tx.release_attempts(&credential.id, trust, n, forget, None)
+        .await?;
+    Ok(())
 }
