@@ -46,6 +46,8 @@
 #                    CPU time goes (by part of the request, and the top
 #                    symbols)
 #   ONLY_CC=1        only (d) and (a): skip grants, logins and inproc
+#   PEER=0           without the peer (no npm, no node process): nyckel's own
+#                    runs only, e.g. to compare two builds of nyckel
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -63,6 +65,7 @@ REFRESH_SECS=${REFRESH_SECS:-15}
 PORT=${PORT:-18191}
 PEER_PORT=${PEER_PORT:-18292}
 PEER_DIR=${PEER_DIR:-/tmp/nyckel-peer-oidc-provider}
+PEER=${PEER:-1}
 WORK=${WORK:-$(mktemp -d /tmp/nyckel-bench-oidc.XXXXXX)}
 BIN=${BIN_DIR:-target/release}
 THREADS=$(nproc)
@@ -75,7 +78,9 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 result() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" | tee -a "$RESULTS"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-for tool in hey jq node npm curl; do
+TOOLS=(hey jq curl)
+if [[ $PEER == 1 ]]; then TOOLS+=(node npm); fi
+for tool in "${TOOLS[@]}"; do
     command -v "$tool" >/dev/null || {
         echo "needs $tool (apt-get install -y hey jq nodejs npm curl)" >&2
         exit 1
@@ -90,7 +95,7 @@ echo "== machine"
     echo "memory:   $(grep MemTotal /proc/meminfo | awk '{printf "%.1f GiB", $2/1048576}')"
     echo "kernel:   $(uname -r)"
     echo "rustc:    $(rustc --version)"
-    echo "node:     $(node --version)"
+    if [[ $PEER == 1 ]]; then echo "node:     $(node --version)"; fi
     echo "hey:      $(dpkg-query -W -f='${Version}' hey 2>/dev/null || echo unknown)"
     echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown) (work tree may differ)"
     echo "load:     $(load) (1, 5, 15 min, before the build)"
@@ -101,12 +106,17 @@ if [[ -z "${BIN_DIR:-}" ]]; then
     cargo build --release -p nyckel -p nyckel-loadgen -p nyckel-oidcbench
 fi
 
-echo "== the peer: oidc-provider in $PEER_DIR"
-mkdir -p "$PEER_DIR"
-cp scripts/peer-oidc-provider/package.json scripts/peer-oidc-provider/provider.mjs "$PEER_DIR/"
-(cd "$PEER_DIR" && npm install --no-audit --no-fund --omit=dev --loglevel=error)
-PEER_VERSION=$(jq -r .version "$PEER_DIR/node_modules/oidc-provider/package.json")
-echo "oidc-provider $PEER_VERSION"
+PEER_VERSION=
+PEERS=()
+if [[ $PEER == 1 ]]; then
+    echo "== the peer: oidc-provider in $PEER_DIR"
+    mkdir -p "$PEER_DIR"
+    cp scripts/peer-oidc-provider/package.json scripts/peer-oidc-provider/provider.mjs "$PEER_DIR/"
+    (cd "$PEER_DIR" && npm install --no-audit --no-fund --omit=dev --loglevel=error)
+    PEER_VERSION=$(jq -r .version "$PEER_DIR/node_modules/oidc-provider/package.json")
+    echo "oidc-provider $PEER_VERSION"
+    PEERS=(peer)
+fi
 
 echo "== prepare $HOLDERS holders in $WORK/data"
 rm -rf "$WORK/data"
@@ -165,8 +175,10 @@ wait_up() { # url pid log
     curl -s -o /dev/null "$1"
 }
 
-echo "== serve nyckel on 127.0.0.1:$PORT; the peer on 127.0.0.1:$PEER_PORT"
-for p in "$PORT" "$PEER_PORT"; do
+echo "== serve nyckel on 127.0.0.1:$PORT${PEERS:+; the peer on 127.0.0.1:$PEER_PORT}"
+PORTS=("$PORT")
+if [[ $PEER == 1 ]]; then PORTS+=("$PEER_PORT"); fi
+for p in "${PORTS[@]}"; do
     if curl -s -o /dev/null "http://127.0.0.1:$p/"; then
         echo "something already listens on 127.0.0.1:$p: stop it or set PORT/PEER_PORT" >&2
         exit 1
@@ -177,11 +189,15 @@ NYCKEL_IP_ATTEMPTS_PER_MINUTE=1000000 NYCKEL_SECURE_COOKIES=false \
     2>"$WORK/server.log" &
 SERVER_PID=$!
 wait_up "http://127.0.0.1:$PORT/readyz" "$SERVER_PID" "$WORK/server.log"
-(cd "$PEER_DIR" && NODE_ENV=production PORT="$PEER_PORT" CLIENT_ID="$CC_ID" CLIENT_SECRET="$CC_SECRET" \
-    exec node provider.mjs) 2>"$WORK/peer.log" &
-PEER_PID=$!
-wait_up "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" "$PEER_PID" "$WORK/peer.log"
-for u in "http://127.0.0.1:$PORT" "http://127.0.0.1:$PEER_PORT"; do
+URLS=("http://127.0.0.1:$PORT")
+if [[ $PEER == 1 ]]; then
+    (cd "$PEER_DIR" && NODE_ENV=production PORT="$PEER_PORT" CLIENT_ID="$CC_ID" CLIENT_SECRET="$CC_SECRET" \
+        exec node provider.mjs) 2>"$WORK/peer.log" &
+    PEER_PID=$!
+    wait_up "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" "$PEER_PID" "$WORK/peer.log"
+    URLS+=("http://127.0.0.1:$PEER_PORT")
+fi
+for u in "${URLS[@]}"; do
     curl -sf -u "$CC_ID:$CC_SECRET" -d grant_type=client_credentials "$u/token" >"$WORK/sample-token.json" || {
         echo "no token from $u" >&2
         exit 1
@@ -206,9 +222,9 @@ hey_token() { # base-url seconds out-file
 echo "hey command: hey -z ${SECS}s -c $CONC -m POST -H 'Authorization: Basic …' -T application/x-www-form-urlencoded -d grant_type=client_credentials URL/token" \
     | tee "$WORK/hey-command.txt"
 
-echo "== (a) client_credentials with hey -c $CONC, alternating nyckel and the peer, $REPEAT each"
+echo "== (a) client_credentials with hey -c $CONC, alternating nyckel${PEERS:+ and the peer}, $REPEAT each"
 for r in $(seq "$REPEAT"); do
-    for who in nyckel peer; do
+    for who in nyckel "${PEERS[@]}"; do
         if [[ $who == nyckel ]]; then url="http://127.0.0.1:$PORT"; pid=$SERVER_PID; else url="http://127.0.0.1:$PEER_PORT"; pid=$PEER_PID; fi
         hey_token "$url" "$WARMUP" /dev/null
         L=$(load)
@@ -229,7 +245,7 @@ stop "$PEER_PID"
 PEER_PID=
 
 echo "== client_credentials with nyckel-oidcbench's own client (a second opinion)"
-for who in nyckel peer; do
+for who in nyckel "${PEERS[@]}"; do
     if [[ $who == nyckel ]]; then url="http://127.0.0.1:$PORT"; pid=$SERVER_PID; else url="http://127.0.0.1:$PEER_PORT"; pid=; fi
     if [[ $who == peer ]]; then
         (cd "$PEER_DIR" && NODE_ENV=production PORT="$PEER_PORT" CLIENT_ID="$CC_ID" CLIENT_SECRET="$CC_SECRET" \
@@ -358,7 +374,7 @@ result "ES256 same token, key parsed once/s (after)" "$(jq -r '.cached_key_token
 echo
 echo "== summary ($WORK)"
 cat "$WORK/machine.txt"
-echo "peer:     oidc-provider $PEER_VERSION on node $(node --version), one process"
+if [[ $PEER == 1 ]]; then echo "peer:     oidc-provider $PEER_VERSION on node $(node --version), one process"; fi
 echo
 printf '| %-s | %s | %s |\n' "figure" "value" "load avg (1 5 15 min)"
 printf '|---|---:|---|\n'
@@ -366,6 +382,9 @@ while IFS=$'\t' read -r name value unit l; do
     printf '| %s | %s %s | %s |\n' "$name" "$value" "$unit" "$l"
 done <"$RESULTS"
 NY=$(grep -P '^client_credentials hey.*: nyckel' "$RESULTS" | cut -f2 | sort -n | tail -1)
-PE=$(grep -P '^client_credentials hey.*: peer' "$RESULTS" | cut -f2 | sort -n | tail -1)
 echo
-awk -v a="$NY" -v b="$PE" 'BEGIN { if (b > 0) printf "client_credentials, best hey run each: nyckel %d / peer %d = %.1f× (goal: ≥ 10×)\n", a, b, a / b }'
+if [[ $PEER == 1 ]]; then
+    PE=$(grep -P '^client_credentials hey.*: peer' "$RESULTS" | cut -f2 | sort -n | tail -1)
+    awk -v a="$NY" -v b="$PE" 'BEGIN { if (b > 0) printf "client_credentials, best hey run each: nyckel %d / peer %d = %.1f× (goal: ≥ 10×)\n", a, b, a / b }'
+fi
+echo "load at the end: $(load); uptime: $(uptime)"
