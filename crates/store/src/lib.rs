@@ -26,7 +26,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 pub use audit::VerifyReport;
 pub use credentials::{CredentialRow, NewCredential};
 pub use identities::{IdentityRow, NewEnrollment};
-pub use oidc::{ClientRow, CodeRow, NewToken, Redeemed, SigningKeyRow, TokenRow};
+pub use oidc::{ClientRow, CodeRow, ConsentRow, NewToken, Redeemed, SigningKeyRow, TokenRow};
 pub use outbox::{NewLetter, OutboxRow};
 pub use persons::{IMPORT_CHUNK, ImportStats, PersonRow};
 pub use sessions::{FlowRow, SessionRow};

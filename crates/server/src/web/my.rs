@@ -266,11 +266,11 @@ async fn page(
             activity,
             consents: consents
                 .into_iter()
-                .map(|(client_id, name, scopes, at)| pages::ConsentView {
-                    client_id,
-                    name,
-                    what: scope_text(&scopes),
-                    since: local_time(at),
+                .map(|c| pages::ConsentView {
+                    what: scope_text(&c.scopes),
+                    client_id: c.client_id,
+                    name: c.client_name,
+                    since: local_time(c.granted_at),
                 })
                 .collect(),
             notice,

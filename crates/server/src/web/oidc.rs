@@ -14,7 +14,8 @@ use nyckel_core::assurance::{AuthMethod, Loa};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::grant;
 use nyckel_oidc::request::{self, AuthorizationRequest, Origin};
-use nyckel_store::{ClientRow, StoreError};
+use nyckel_service::provider::Client;
+use nyckel_store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -372,7 +373,7 @@ pub(crate) async fn continue_authorization(
 }
 
 /// What the consent screen lists: exactly what the provider will receive.
-pub(crate) fn shared_items(req: &AuthorizationRequest, client: &ClientRow) -> Vec<String> {
+pub(crate) fn shared_items(req: &AuthorizationRequest, client: &Client) -> Vec<String> {
     let mut items = vec![
         "A pseudonymous identifier for you, the same each time you use this service".to_owned(),
     ];
