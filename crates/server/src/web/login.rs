@@ -808,18 +808,6 @@ pub(crate) async fn report(
     .unwrap_or_else(|e| e.into_page(&s))
 }
 
-/// Records a holder's report that the register's details are wrong (R-SELF-1).
-pub(crate) async fn record_report(
-    s: &AppState,
-    identity_id: &str,
-    note: &str,
-) -> Result<(), WebError> {
-    let mut tx = s.nyckel.store.write().await?;
-    record_report_in(s, &mut tx, identity_id, note).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 async fn record_report_in(
     s: &AppState,
     tx: &mut Tx,
