@@ -109,6 +109,7 @@ pub async fn run(args: PrepareArgs) -> anyhow::Result<()> {
         &config.database_url(),
         &StoreOptions {
             max_connections: config.database_max_connections,
+            ..StoreOptions::default()
         },
     )
     .await

@@ -404,6 +404,10 @@ pub struct ClientAddArgs {
     /// relying parties that only support RSA.
     #[arg(long, value_enum, value_name = "ALG", default_value_t = IdTokenAlgArg::Es256)]
     pub id_token_alg: IdTokenAlgArg,
+    /// How long the client's access tokens live, in seconds (60 to 3600;
+    /// 300 by default).
+    #[arg(long, value_name = "SECS")]
+    pub access_token_lifetime: Option<i64>,
     /// A grant type the client may use; repeat for several (default:
     /// authorization_code and refresh_token).
     #[arg(long = "grant-type", value_enum, value_name = "GRANT")]

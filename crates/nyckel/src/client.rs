@@ -14,11 +14,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use nyckel_core::audit::NewAuditEvent;
-use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
+use nyckel_oidc::client::{AccessTokenLifetime, ClientAuthMethod, GrantType, SubjectType};
 use nyckel_oidc::keys::SigningAlg;
 use nyckel_service::ServiceError;
 use nyckel_service::clock::{Clock as _, SystemClock};
 use nyckel_service::config::Config;
+use nyckel_service::provider::NewClient;
 use nyckel_store::{ClientRow, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -60,8 +61,9 @@ pub struct Registration {
     pub subject_type: SubjectType,
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub id_token_alg: SigningAlg,
+    pub access_token_lifetime: AccessTokenLifetime,
 }
 
 /// Turns the flags (and the JWK Set file's content) into a registration,
@@ -153,6 +155,11 @@ pub fn registration(args: &ClientAddArgs, jwks: Option<&str>) -> Result<Registra
     if let Some(uri) = &args.jwks_uri {
         check_jwks_uri(uri).map_err(|e| format!("--jwks-uri {uri:?}: {e}"))?;
     }
+    let access_token_lifetime = match args.access_token_lifetime {
+        None => AccessTokenLifetime::DEFAULT,
+        Some(secs) => AccessTokenLifetime::from_secs(secs)
+            .map_err(|e| format!("--access-token-lifetime: {e}"))?,
+    };
 
     Ok(Registration {
         name: name.to_owned(),
@@ -164,9 +171,18 @@ pub fn registration(args: &ClientAddArgs, jwks: Option<&str>) -> Result<Registra
         subject_type: args.subject_type.into(),
         jwks,
         jwks_uri: args.jwks_uri.clone(),
-        grant_types: grants.iter().map(|g| g.as_str().to_owned()).collect(),
+        grant_types: grants.iter().map(|g| grant_type(*g)).collect(),
         id_token_alg: args.id_token_alg.into(),
+        access_token_lifetime,
     })
+}
+
+fn grant_type(g: GrantTypeArg) -> GrantType {
+    match g {
+        GrantTypeArg::AuthorizationCode => GrantType::AuthorizationCode,
+        GrantTypeArg::RefreshToken => GrantType::RefreshToken,
+        GrantTypeArg::ClientCredentials => GrantType::ClientCredentials,
+    }
 }
 
 /// The values in their first order, each once.
@@ -220,17 +236,20 @@ pub async fn add(config: Config, args: ClientAddArgs) -> anyhow::Result<ExitCode
     let who = format!("operator:{}", operator_name(args.operator.as_deref()));
     let nyckel = settings::open_nyckel(config).await?;
     let added = nyckel
-        .add_client(
-            &reg.name,
-            reg.redirect_uris.clone(),
-            reg.post_logout_redirect_uris.clone(),
-            reg.auth_method,
-            reg.allow_cpr,
-            reg.require_par,
-            reg.subject_type,
-            reg.jwks.clone(),
-            reg.jwks_uri.clone(),
-            reg.grant_types.clone(),
+        .register_client(
+            &NewClient {
+                name: reg.name.clone(),
+                redirect_uris: reg.redirect_uris.clone(),
+                post_logout_redirect_uris: reg.post_logout_redirect_uris.clone(),
+                auth_method: reg.auth_method,
+                allow_cpr: reg.allow_cpr,
+                require_par: reg.require_par,
+                subject_type: reg.subject_type,
+                jwks: reg.jwks.clone(),
+                jwks_uri: reg.jwks_uri.clone(),
+                grant_types: reg.grant_types.clone(),
+                access_token_lifetime: reg.access_token_lifetime,
+            },
             &who,
         )
         .await;
@@ -243,7 +262,7 @@ pub async fn add(config: Config, args: ClientAddArgs) -> anyhow::Result<ExitCode
         }
         Err(e) => return Err(e.into()),
     };
-    // `add_client` always registers ES256; another algorithm is a second,
+    // `register_client` always registers ES256; another algorithm is a second,
     // separately audited change.
     if reg.id_token_alg != SigningAlg::ES256
         && let Err(e) = nyckel
@@ -276,7 +295,8 @@ pub async fn add(config: Config, args: ClientAddArgs) -> anyhow::Result<ExitCode
         ),
     }
     println!("  auth method    {}", reg.auth_method.as_str());
-    println!("  grant types    {}", reg.grant_types.join(", "));
+    let grants: Vec<&str> = reg.grant_types.iter().map(|g| g.as_str()).collect();
+    println!("  grant types    {}", grants.join(", "));
     for uri in &reg.redirect_uris {
         println!("  redirect URI   {uri}");
     }
@@ -284,9 +304,13 @@ pub async fn add(config: Config, args: ClientAddArgs) -> anyhow::Result<ExitCode
         println!("  after logout   {uri}");
     }
     println!("  subject type   {}", reg.subject_type.as_str());
-    if reg.grant_types.iter().any(|g| g == "authorization_code") {
+    if reg.grant_types.contains(&GrantType::AuthorizationCode) {
         println!("  ID tokens      {}", reg.id_token_alg.as_str());
     }
+    println!(
+        "  access tokens  live {} s",
+        reg.access_token_lifetime.secs()
+    );
     println!("  CPR numbers    {}", yes_no(reg.allow_cpr));
     println!("  PAR required   {}", yes_no(reg.require_par));
     if secret.is_some() {
@@ -327,6 +351,8 @@ struct ClientJson<'a> {
     require_par: bool,
     subject_type: &'a str,
     id_token_alg: &'a str,
+    /// Seconds.
+    access_token_lifetime: i64,
     jwks: Option<Value>,
     jwks_uri: Option<&'a str>,
     /// Unix milliseconds.
@@ -349,6 +375,7 @@ impl<'a> From<&'a ClientRow> for ClientJson<'a> {
             require_par: c.require_par,
             subject_type: &c.subject_type,
             id_token_alg: &c.id_token_alg,
+            access_token_lifetime: c.access_token_lifetime,
             jwks: c.jwks.as_deref().and_then(|j| serde_json::from_str(j).ok()),
             jwks_uri: c.jwks_uri.as_deref(),
             created_at: c.created_at,
@@ -448,6 +475,10 @@ pub async fn show(config: &Config, id: &str, as_json: bool) -> anyhow::Result<Ex
         ("grant types", list(&c.grant_types)),
         ("subject type", c.subject_type.clone()),
         ("ID tokens", c.id_token_alg.clone()),
+        (
+            "access tokens",
+            format!("live {} s", c.access_token_lifetime),
+        ),
         ("CPR numbers", yes_no(c.allow_cpr).to_owned()),
         ("PAR required", yes_no(c.require_par).to_owned()),
         ("JWKS", keys),
@@ -590,8 +621,38 @@ mod tests {
             jwks_uri: None,
             grant_types: vec![],
             id_token_alg: IdTokenAlgArg::Es256,
+            access_token_lifetime: None,
             json: false,
             operator: None,
+        }
+    }
+
+    fn names(g: &[GrantType]) -> Vec<&'static str> {
+        g.iter().map(|g| g.as_str()).collect()
+    }
+
+    #[test]
+    fn access_token_lifetime_bounds() {
+        let r = registration(&args(), None).unwrap();
+        assert_eq!(r.access_token_lifetime.secs(), 300, "ok/default");
+        for (name, secs, ok) in [
+            ("fail/below", 59, false),
+            ("ok/min", 60, true),
+            ("ok/max", 3600, true),
+            ("fail/above", 3601, false),
+            ("fail/negative", -1, false),
+        ] {
+            let r = registration(&with(|a| a.access_token_lifetime = Some(secs)), None);
+            match r {
+                Ok(r) => {
+                    assert!(ok, "{name}");
+                    assert_eq!(r.access_token_lifetime.secs(), secs, "{name}");
+                }
+                Err(e) => {
+                    assert!(!ok, "{name}: {e}");
+                    assert!(e.contains("--access-token-lifetime"), "{name}: {e}");
+                }
+            }
         }
     }
 
@@ -608,7 +669,10 @@ mod tests {
         let r = registration(&args(), None).unwrap();
         assert_eq!(r.auth_method, ClientAuthMethod::ClientSecretBasic);
         assert_eq!(r.subject_type, SubjectType::Pairwise);
-        assert_eq!(r.grant_types, ["authorization_code", "refresh_token"]);
+        assert_eq!(
+            names(&r.grant_types),
+            ["authorization_code", "refresh_token"]
+        );
         assert!(!r.allow_cpr && !r.require_par);
         assert_eq!(r.jwks, None);
     }
@@ -642,7 +706,9 @@ mod tests {
                     a.grant_types = vec![GrantTypeArg::ClientCredentials];
                 }),
                 None,
-                Ok(|r| r.grant_types == ["client_credentials"] && r.redirect_uris.is_empty()),
+                Ok(|r| {
+                    names(&r.grant_types) == ["client_credentials"] && r.redirect_uris.is_empty()
+                }),
             ),
             (
                 "ok/grant-types-deduplicated-in-order",
@@ -654,7 +720,7 @@ mod tests {
                     ]
                 }),
                 None,
-                Ok(|r| r.grant_types == ["authorization_code", "client_credentials"]),
+                Ok(|r| names(&r.grant_types) == ["authorization_code", "client_credentials"]),
             ),
             (
                 "ok/redirect-uris-deduplicated",

@@ -165,6 +165,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         &url,
         &StoreOptions {
             max_connections: config.database_max_connections,
+            ..StoreOptions::default()
         },
     )
     .await

@@ -1380,6 +1380,29 @@ async fn fail_client_add_contradictions_register_nothing() {
             2,
             "client_credentials",
         ),
+        (
+            "fail/access-token-lifetime-below-a-minute",
+            &["--redirect-uri", cb, "--access-token-lifetime", "59"],
+            2,
+            "--access-token-lifetime: access-token lifetime 59 s is out of bounds: choose 60 to 3600 seconds",
+        ),
+        (
+            "fail/access-token-lifetime-above-an-hour",
+            &[
+                "--grant-type",
+                "client_credentials",
+                "--access-token-lifetime",
+                "3601",
+            ],
+            2,
+            "choose 60 to 3600 seconds",
+        ),
+        (
+            "fail/access-token-lifetime-not-a-number",
+            &["--redirect-uri", cb, "--access-token-lifetime", "5m"],
+            2,
+            "--access-token-lifetime",
+        ),
     ];
     for (name, extra, code, says) in cases {
         let mut args = vec!["client", "add", "--name", "x"];
@@ -1407,6 +1430,42 @@ async fn fail_client_add_contradictions_register_nothing() {
         help.contains("not used yet"),
         "--jwks-uri is only stored: {help}"
     );
+}
+
+/// `--access-token-lifetime` is stored with the client and shown.
+#[tokio::test]
+async fn ok_client_add_access_token_lifetime() {
+    let env = Env::sqlite();
+    let added = env
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "skat.batch",
+            "--grant-type",
+            "client_credentials",
+            "--access-token-lifetime",
+            "900",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let id = added["client_id"].as_str().unwrap().to_owned();
+    let shown = env.run(&["client", "show", &id, "--json"]).ok().json();
+    assert_eq!(shown["access_token_lifetime"], 900, "{shown}");
+    let run = env
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "borger.example",
+            "--redirect-uri",
+            "https://borger.example/cb",
+        ])
+        .ok();
+    assert!(run.stdout.contains("access tokens  live 300 s"), "{run:?}");
+    let shown = env.run(&["client", "show", &client_id_of(&run)]).ok();
+    assert!(shown.stdout.contains("live 300 s"), "{shown:?}");
 }
 
 /// Starts `nyckel serve` on a free port; returns the child and its address.
@@ -1597,8 +1656,9 @@ async fn ok_keys_rotate_and_list() {
                 assert_eq!(k["current"], false, "{k}");
                 let retired = k["retired_at"].as_i64().unwrap();
                 let until = k["publish_until"].as_i64().unwrap();
-                // The longest token lifetime (10 minutes) and a minute of leeway.
-                assert_eq!(until - retired, 660_000, "{k}");
+                // The longest token lifetime (an access token of a client
+                // with the longest lifetime, an hour) and a minute of leeway.
+                assert_eq!(until - retired, 3_660_000, "{k}");
             } else {
                 assert!(second.contains(&kid), "{k}");
                 assert_eq!(k["current"], true, "{k}");

@@ -198,6 +198,95 @@ impl FromStr for SubjectType {
     }
 }
 
+/// The grant types a client may be registered for (RFC 6749 §4, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 3] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ];
+
+    /// The registered name (`grant_type` value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Not a grant type nyckel supports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("grant type must be authorization_code, refresh_token or client_credentials")]
+pub struct UnknownGrantType;
+
+impl FromStr for GrantType {
+    type Err = UnknownGrantType;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or(UnknownGrantType)
+    }
+}
+
+/// How long a client's access tokens live: a client setting, in seconds,
+/// within [`AccessTokenLifetime::MIN`]..=[`AccessTokenLifetime::MAX`].
+/// Short, because a resource server that only checks the signature honours
+/// a token until it expires, however the person's nyckel changed since; at
+/// least a minute, so that a token outlives the request that uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccessTokenLifetime(u32);
+
+impl AccessTokenLifetime {
+    pub const MIN: u32 = 60;
+    pub const MAX: u32 = 3600;
+    /// Five minutes, the lifetime before it was a setting.
+    pub const DEFAULT: AccessTokenLifetime = AccessTokenLifetime(300);
+
+    /// The lifetime of `secs` seconds, if within the bounds.
+    pub fn from_secs(secs: i64) -> Result<Self, LifetimeOutOfBounds> {
+        u32::try_from(secs)
+            .ok()
+            .filter(|s| (Self::MIN..=Self::MAX).contains(s))
+            .map(AccessTokenLifetime)
+            .ok_or(LifetimeOutOfBounds(secs))
+    }
+
+    pub fn secs(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+impl Default for AccessTokenLifetime {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// An access-token lifetime outside 60..=3600 seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "access-token lifetime {0} s is out of bounds: choose {min} to {max} seconds",
+    min = AccessTokenLifetime::MIN,
+    max = AccessTokenLifetime::MAX
+)]
+pub struct LifetimeOutOfBounds(pub i64);
+
 /// A pairwise subject identifier (OIDC Core §8.1): base64url of
 /// `HMAC-SHA256(server_key, label || sector || person UUID)`, 43 characters.
 /// Stable for one (sector, person), unlinkable across sectors without the
@@ -402,6 +491,35 @@ fn jwk_decoding_key(jwk: &Value, alg: Algorithm) -> Option<DecodingKey> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn access_token_lifetime_bounds() {
+        for (name, secs, ok) in [
+            ("fail/zero", 0, false),
+            ("fail/negative", -300, false),
+            ("fail/below-min", 59, false),
+            ("ok/min", 60, true),
+            ("ok/default", 300, true),
+            ("ok/max", 3600, true),
+            ("fail/above-max", 3601, false),
+            ("fail/huge", i64::from(u32::MAX) + 1, false),
+        ] {
+            let r = AccessTokenLifetime::from_secs(secs);
+            assert_eq!(r.is_ok(), ok, "{name}");
+            if let Ok(l) = r {
+                assert_eq!(l.secs(), secs, "{name}");
+            }
+        }
+        assert_eq!(AccessTokenLifetime::default().secs(), 300);
+    }
+
+    #[test]
+    fn grant_type_names_round_trip() {
+        for g in GrantType::ALL {
+            assert_eq!(g.as_str().parse::<GrantType>(), Ok(g));
+        }
+        assert!("password".parse::<GrantType>().is_err());
+    }
     use super::*;
     use crate::keys::{SigningAlg, SigningKey};
     use jsonwebtoken::{EncodingKey, Header};

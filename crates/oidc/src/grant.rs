@@ -46,18 +46,9 @@ fn invalid_request(description: &str) -> OAuthError {
 }
 
 /// RFC 6749 §3.1 / §3.2 rules for form parameters: empty values are
-/// absent, repeated names are refused.
+/// absent, repeated names are refused ([`crate::params`]).
 fn form_map(params: &[(String, String)]) -> Result<BTreeMap<&str, &str>, OAuthError> {
-    let mut map = BTreeMap::new();
-    for (k, v) in params {
-        if v.is_empty() {
-            continue;
-        }
-        if map.insert(k.as_str(), v.as_str()).is_some() {
-            return Err(invalid_request("a parameter is given more than once"));
-        }
-    }
-    Ok(map)
+    crate::params::Params::strict(params)
 }
 
 /// Reads the grant from the token request's form body.

@@ -25,6 +25,7 @@ pub mod fuzz;
 pub mod grant;
 pub mod issuer;
 pub mod keys;
+pub mod params;
 pub mod pkce;
 pub mod request;
 pub mod tokens;

@@ -23,7 +23,7 @@
 //!    answer [`par_response`] (status 201). Every error there is a JSON
 //!    error response, redirectable or not (RFC 9126 §2.3).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use nyckel_core::assurance::Loa;
 use serde::{Deserialize, Serialize};
@@ -223,36 +223,7 @@ impl AuthorizationRequest {
     }
 }
 
-/// The parameters with RFC 6749 §3.1 applied: empty values count as absent;
-/// a name given twice is recorded as duplicated.
-struct Params<'a> {
-    map: BTreeMap<&'a str, &'a str>,
-    duplicated: BTreeSet<&'a str>,
-}
-
-impl<'a> Params<'a> {
-    fn new(params: &'a [(String, String)]) -> Self {
-        let mut map = BTreeMap::new();
-        let mut duplicated = BTreeSet::new();
-        for (k, v) in params {
-            if v.is_empty() {
-                continue;
-            }
-            if map.insert(k.as_str(), v.as_str()).is_some() {
-                duplicated.insert(k.as_str());
-            }
-        }
-        Self { map, duplicated }
-    }
-
-    fn get(&self, name: &str) -> Option<&'a str> {
-        self.map.get(name).copied()
-    }
-
-    fn is_duplicated(&self, name: &str) -> bool {
-        self.duplicated.contains(name)
-    }
-}
+use crate::params::Params;
 
 fn not_redirectable(code: ErrorCode, description: &str) -> AuthorizeError {
     AuthorizeError::NotRedirectable(OAuthError::new(code, description))
@@ -457,7 +428,7 @@ pub fn validate_authorize(
     };
     use ErrorCode::*;
 
-    if let Some(name) = p.duplicated.iter().next() {
+    if let Some(name) = p.first_duplicated() {
         return Err(fail(
             InvalidRequest,
             &format!("parameter {} given more than once", truncate(name, 40)),

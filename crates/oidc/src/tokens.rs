@@ -233,6 +233,21 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(sha256(token.as_bytes()))
 }
 
+/// The person claims `scopes` release (OIDC Core §5.4), for a client
+/// entitled to the CPR number or not: `dk.cpr` only with the `ssn` scope
+/// *and* the entitlement. The one rule of what a scope gives: the ID token,
+/// UserInfo, the consent screen and My nyckel's list of consents all ask
+/// it, so that what a person is shown is what the client gets.
+pub fn scope_claims<S: AsRef<str>>(scopes: &[S], cpr_entitled: bool) -> BTreeSet<&'static str> {
+    PERSON_CLAIMS
+        .iter()
+        .filter(|(claim, scope)| {
+            scopes.iter().any(|s| s.as_ref() == *scope) && (*claim != CLAIM_CPR || cpr_entitled)
+        })
+        .map(|(claim, _)| *claim)
+        .collect()
+}
+
 /// Where a claim is to be returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimTarget {
@@ -282,6 +297,36 @@ fn requested_claims_for(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn scope_claims_table() {
+        let none: [&str; 0] = [];
+        for (name, scopes, entitled, want) in [
+            ("ok/openid-only", &["openid"][..], true, &none[..]),
+            (
+                "ok/profile",
+                &["openid", "profile"][..],
+                false,
+                &["family_name", "given_name", "name", "uuid"][..],
+            ),
+            (
+                "ok/ssn-entitled",
+                &["openid", "ssn"][..],
+                true,
+                &[CLAIM_CPR][..],
+            ),
+            (
+                "fail/ssn-not-entitled",
+                &["openid", "ssn"][..],
+                false,
+                &none[..],
+            ),
+            ("fail/unknown-scope", &["email"][..], true, &none[..]),
+        ] {
+            let got: Vec<_> = scope_claims(scopes, entitled).into_iter().collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
     use super::*;
     use crate::request::ClaimRequest;
     use rand::SeedableRng;

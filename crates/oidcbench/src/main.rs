@@ -126,6 +126,7 @@ impl StoreArgs {
             &config.database_url(),
             &StoreOptions {
                 max_connections: config.database_max_connections,
+                ..StoreOptions::default()
             },
         )
         .await

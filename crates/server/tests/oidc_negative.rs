@@ -902,6 +902,19 @@ async fn cpr_match_answers_yes_or_no_three_times_per_quarter_hour() {
         // The client gets no CPR number itself.
         assert!(userinfo(&s, at).await.json.get("dk.cpr").is_none());
 
+        // Without a number, or with two: invalid_request, and no try used.
+        for form in [vec![], vec![("cpr", "0707614285"), ("cpr", "1502851234")]] {
+            let r = reqwest::Client::new()
+                .post(format!("{}/cpr-match", s.url))
+                .bearer_auth(at)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let d = Direct::read(r).await;
+            assert_eq!((d.status, d.error()), (400, "invalid_request"), "{form:?}");
+        }
+
         let d = cpr_match(&s, at, "0707614285").await;
         assert_eq!((d.status, &d.json), (200, &json!({ "match": true })));
         let d = cpr_match(&s, at, "1502851234").await;

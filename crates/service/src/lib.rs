@@ -10,18 +10,21 @@ pub mod config;
 pub mod enrollment;
 pub mod hashing;
 pub mod login;
+pub mod my;
 pub mod provider;
+pub mod sessions;
 
 pub use blocking::*;
 pub use enrollment::*;
 pub use login::*;
+pub use sessions::LiveSession;
 
 use std::sync::Arc;
 
 use hmac::{Hmac, KeyInit, Mac};
 use nyckel_core::cpr::Date;
 use nyckel_core::ids::UserId;
-use nyckel_store::{Store, StoreError};
+use nyckel_store::Store;
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
@@ -37,6 +40,22 @@ pub enum ServiceError {
     Hash(#[from] HashError),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The store's error, for callers that match on it through
+/// [`ServiceError::Store`] without depending on the store.
+pub use nyckel_store::StoreError;
+
+impl ServiceError {
+    /// Nothing was done because nyckel is busy (every hashing worker taken
+    /// and the queue full, or the database held too long, or no pooled
+    /// connection free in time): the caller may try again shortly.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Hash(HashError::Busy) | ServiceError::Store(StoreError::Busy(_))
+        )
+    }
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -135,6 +154,11 @@ impl Nyckel {
 
     pub fn secret(&self) -> &SecretKey {
         &self.secret
+    }
+
+    /// A cheap round trip to the database, for readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
     }
 
     pub(crate) fn key_cache(&self) -> &crate::provider::KeyCache {

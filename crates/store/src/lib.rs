@@ -26,7 +26,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 pub use audit::VerifyReport;
 pub use credentials::{CredentialRow, NewCredential};
 pub use identities::{IdentityRow, NewEnrollment};
-pub use oidc::{ClientRow, CodeRow, NewToken, Redeemed, SigningKeyRow, TokenRow};
+pub use oidc::{ClientRow, CodeRow, ConsentRow, NewToken, Redeemed, SigningKeyRow, TokenRow};
 pub use outbox::{NewLetter, OutboxRow};
 pub use persons::{IMPORT_CHUNK, ImportStats, PersonRow};
 pub use sessions::{FlowRow, SessionRow};
@@ -56,6 +56,16 @@ pub enum StoreError {
     Busy(&'static str),
     #[error("unsupported database: {0}")]
     Unsupported(String),
+}
+
+/// A PostgreSQL pool that gave no connection within its acquire timeout
+/// is busy, as a SQLite pool without a free connection is: nothing was
+/// done, and the caller may try again (a 503, not a 500).
+fn pg_acquire(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut => StoreError::Busy("no database connection became free"),
+        e => StoreError::Database(e),
+    }
 }
 
 impl StoreError {
@@ -100,11 +110,17 @@ const PG_PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     pub max_connections: u32,
+    /// How long a PostgreSQL statement waits for a free pooled connection
+    /// before the store answers [`StoreError::Busy`] (sqlx's default, 30 s).
+    pub acquire_timeout: std::time::Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { max_connections: 8 }
+        Self {
+            max_connections: 8,
+            acquire_timeout: std::time::Duration::from_secs(30),
+        }
     }
 }
 
@@ -116,6 +132,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
                 // A ping guards against a server that dropped the connection
                 // (a restart, a fail-over, an idle timeout), but costs a
                 // round trip: ping only a connection that has been idle for
@@ -180,7 +197,7 @@ impl Store {
     pub async fn conn(&self) -> Result<Tx> {
         let inner = match &self.backend {
             Backend::Sqlite(pool) => Inner::Sqlite(pool.acquire().await?),
-            Backend::Postgres(pool) => Inner::PgConn(pool.acquire().await?),
+            Backend::Postgres(pool) => Inner::PgConn(pool.acquire().await.map_err(pg_acquire)?),
         };
         Ok(Tx {
             inner,
@@ -204,7 +221,7 @@ impl Store {
                 lease.begin(write).await?;
                 Inner::Sqlite(lease)
             }
-            Backend::Postgres(pool) => Inner::PgTx(pool.begin().await?),
+            Backend::Postgres(pool) => Inner::PgTx(pool.begin().await.map_err(pg_acquire)?),
         };
         Ok(Tx {
             inner,

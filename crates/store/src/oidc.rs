@@ -20,6 +20,8 @@ pub struct ClientRow {
     pub subject_type: String,
     /// The algorithm of this client's ID tokens (`ES256` by default, or `RS256`).
     pub id_token_alg: String,
+    /// Seconds this client's access tokens live (the service keeps it in 60..=3600).
+    pub access_token_lifetime: i64,
     pub jwks_uri: Option<String>,
     pub jwks: Option<String>,
     pub status: String,
@@ -52,6 +54,7 @@ fn client_from_row(r: &Row) -> Result<ClientRow> {
         require_par: require_par != 0,
         subject_type: r.try_get("subject_type")?,
         id_token_alg: r.try_get("id_token_alg")?,
+        access_token_lifetime: r.try_get("access_token_lifetime")?,
         jwks_uri: r.try_get("jwks_uri")?,
         jwks: r.try_get("jwks")?,
         status: r.try_get("status")?,
@@ -79,6 +82,20 @@ pub struct CodeRow {
     pub grant_data: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The token family the code started (set when it was redeemed).
+    pub family_id: Option<String>,
+}
+
+/// A holder's consent to a client, as My nyckel lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub client_id: String,
+    pub client_name: String,
+    /// Whether the client is entitled to the CPR number.
+    pub client_allow_cpr: bool,
+    /// Space-separated scopes consented to.
+    pub scopes: String,
+    pub granted_at: i64,
 }
 
 /// What redeeming a code found.
@@ -148,7 +165,7 @@ impl Tx {
 
     pub async fn insert_client(&mut self, c: &ClientRow) -> Result<()> {
         let r = query(
-            "INSERT INTO oidc_clients (client_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, grant_types, allow_cpr, require_par, subject_type, jwks_uri, jwks, status, created_at, id_token_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO oidc_clients (client_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, grant_types, allow_cpr, require_par, subject_type, jwks_uri, jwks, status, created_at, id_token_alg, access_token_lifetime) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(c.client_id.clone())
         .bind(c.name.clone())
@@ -165,6 +182,7 @@ impl Tx {
         .bind(c.status.clone())
         .bind(c.created_at)
         .bind(c.id_token_alg.clone())
+        .bind(c.access_token_lifetime)
         .execute(self)
         .await;
         match r {
@@ -335,13 +353,21 @@ impl Tx {
         Ok(())
     }
 
-    /// Spends a code atomically, or reports that it was spent before.
-    pub async fn redeem_code(&mut self, code_hash: &str, now: i64) -> Result<Redeemed> {
+    /// Spends a code atomically, recording the token family its tokens
+    /// will belong to, or reports that it was spent before (with the family
+    /// it started, which a replay revokes).
+    pub async fn redeem_code(
+        &mut self,
+        code_hash: &str,
+        family_id: &str,
+        now: i64,
+    ) -> Result<Redeemed> {
         let row = query(
-            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING client_id, identity_id, grant_data, expires_at, used_at",
+            "UPDATE authorization_codes SET used_at = $1, family_id = $3 WHERE code_hash = $2 AND used_at IS NULL RETURNING client_id, identity_id, grant_data, expires_at, used_at, family_id",
         )
         .bind(now)
         .bind(code_hash)
+        .bind(family_id)
         .fetch_optional(self)
         .await?;
         let read = |r: &Row| -> Result<CodeRow> {
@@ -351,13 +377,14 @@ impl Tx {
                 grant_data: r.try_get("grant_data")?,
                 expires_at: r.try_get("expires_at")?,
                 used_at: r.try_get("used_at")?,
+                family_id: r.try_get("family_id")?,
             })
         };
         if let Some(r) = row {
             return Ok(Redeemed::Fresh(read(&r)?));
         }
         let row = query(
-            "SELECT client_id, identity_id, grant_data, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
+            "SELECT client_id, identity_id, grant_data, expires_at, used_at, family_id FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash)
         .fetch_optional(self)
@@ -520,12 +547,14 @@ impl Tx {
 
     /// Removes expired codes, pushed requests, revocations and assertion
     /// jtis. A used code is kept for `keep_used_codes` ms after its use (the
-    /// longest a refresh token issued from it lives), so that a replay of it
-    /// still finds the families it started and revokes them; an unused one
-    /// goes once expired.
+    /// longest a refresh token issued from it lives), and beyond that for as
+    /// long as a token of the family it started lives (refresh tokens
+    /// rotate, so a family can outlive its first tokens): a replay of it
+    /// then still finds the family and revokes it. An unused code goes once
+    /// expired.
     pub async fn delete_expired_oidc(&mut self, now: i64, keep_used_codes: i64) -> Result<u64> {
         let mut n = query(
-            "DELETE FROM authorization_codes WHERE (used_at IS NULL AND expires_at <= $1) OR used_at <= $2",
+            "DELETE FROM authorization_codes WHERE (used_at IS NULL AND expires_at <= $1) OR (used_at <= $2 AND NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.family_id = authorization_codes.family_id AND t.expires_at > $1))",
         )
         .bind(now)
         .bind(now.saturating_sub(keep_used_codes))
@@ -579,24 +608,25 @@ impl Tx {
     }
 
     /// (client_id, client name, scopes, granted_at) for My nyckel.
-    pub async fn find_consents_of(
-        &mut self,
-        identity_id: &str,
-    ) -> Result<Vec<(String, String, String, i64)>> {
+    /// The holder's consents, with the client's name and whether it is
+    /// entitled to the CPR number (what the consent releases today).
+    pub async fn find_consents_of(&mut self, identity_id: &str) -> Result<Vec<ConsentRow>> {
         let rows = query(
-            "SELECT c.client_id, o.name, c.scopes, c.granted_at FROM consents c JOIN oidc_clients o ON o.client_id = c.client_id WHERE c.identity_id = $1 ORDER BY o.name",
+            "SELECT c.client_id, o.name, o.allow_cpr, c.scopes, c.granted_at FROM consents c JOIN oidc_clients o ON o.client_id = c.client_id WHERE c.identity_id = $1 ORDER BY o.name",
         )
         .bind(identity_id)
         .fetch_all(self)
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("client_id")?,
-                    r.try_get("name")?,
-                    r.try_get("scopes")?,
-                    r.try_get("granted_at")?,
-                ))
+                let allow_cpr: i64 = r.try_get("allow_cpr")?;
+                Ok(ConsentRow {
+                    client_id: r.try_get("client_id")?,
+                    client_name: r.try_get("name")?,
+                    client_allow_cpr: allow_cpr != 0,
+                    scopes: r.try_get("scopes")?,
+                    granted_at: r.try_get("granted_at")?,
+                })
             })
             .collect()
     }

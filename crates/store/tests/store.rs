@@ -421,6 +421,7 @@ fn client(id: &str) -> nyckel_store::ClientRow {
         require_par: false,
         subject_type: "pairwise".into(),
         id_token_alg: "ES256".into(),
+        access_token_lifetime: 300,
         jwks_uri: None,
         jwks: None,
         status: "active".into(),
@@ -446,15 +447,15 @@ async fn oidc_clients_codes_and_pushed_requests() {
             .await
             .unwrap();
         assert!(matches!(
-            tx.redeem_code("h1", 20).await.unwrap(),
+            tx.redeem_code("h1", "family-h1", 20).await.unwrap(),
             nyckel_store::Redeemed::Fresh(_)
         ));
         assert!(matches!(
-            tx.redeem_code("h1", 21).await.unwrap(),
+            tx.redeem_code("h1", "family-h1", 21).await.unwrap(),
             nyckel_store::Redeemed::Replayed(_)
         ));
         assert_eq!(
-            tx.redeem_code("nope", 21).await.unwrap(),
+            tx.redeem_code("nope", "family-nope", 21).await.unwrap(),
             nyckel_store::Redeemed::Unknown
         );
         tx.insert_par("urn:x:1", "c1", "[]", 100).await.unwrap();
@@ -601,29 +602,91 @@ async fn used_codes_outlive_their_expiry_until_their_tokens_could_have() {
                 .unwrap();
         }
         assert!(matches!(
-            tx.redeem_code("used", 20).await.unwrap(),
+            tx.redeem_code("used", "family-used", 20).await.unwrap(),
             nyckel_store::Redeemed::Fresh(_)
         ));
         let keep = 1_000;
         tx.delete_expired_oidc(70, keep).await.unwrap();
         assert!(matches!(
-            tx.redeem_code("used", 71).await.unwrap(),
+            tx.redeem_code("used", "family-used", 71).await.unwrap(),
             nyckel_store::Redeemed::Replayed(_)
         ));
         assert_eq!(
-            tx.redeem_code("unused", 71).await.unwrap(),
+            tx.redeem_code("unused", "family-unused", 71).await.unwrap(),
             nyckel_store::Redeemed::Unknown,
             "an unused code goes once expired"
         );
         tx.delete_expired_oidc(20 + keep - 1, keep).await.unwrap();
         assert!(matches!(
-            tx.redeem_code("used", 21 + keep).await.unwrap(),
+            tx.redeem_code("used", "family-used", 21 + keep)
+                .await
+                .unwrap(),
             nyckel_store::Redeemed::Replayed(_)
         ));
         tx.delete_expired_oidc(20 + keep, keep).await.unwrap();
         assert_eq!(
-            tx.redeem_code("used", 21 + keep).await.unwrap(),
+            tx.redeem_code("used", "family-used", 21 + keep)
+                .await
+                .unwrap(),
             nyckel_store::Redeemed::Unknown
+        );
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+/// A used code records the token family it started and is kept while that
+/// family lives, beyond the usual retention: a replay still revokes a
+/// family whose refresh tokens rotated long after the code was spent.
+#[tokio::test]
+async fn a_used_code_is_kept_while_its_family_lives() {
+    with_each(|store| async move {
+        let (_, identity_id) = seed_identity(&store).await;
+        let mut tx = store.write().await.unwrap();
+        tx.insert_client(&client("c1")).await.unwrap();
+        tx.insert_code("h", "c1", &identity_id, "{}", 10, 70)
+            .await
+            .unwrap();
+        assert!(matches!(
+            tx.redeem_code("h", "fam-1", 20).await.unwrap(),
+            nyckel_store::Redeemed::Fresh(_)
+        ));
+        // A rotated refresh token of the family: no code hash of its own.
+        tx.insert_token(
+            &nyckel_store::NewToken {
+                id: "r9",
+                kind: "refresh",
+                token_hash: Some("rh9"),
+                family_id: "fam-1",
+                code_hash: None,
+                client_id: "c1",
+                identity_id: Some(&identity_id),
+                grant_data: "{}",
+                expires_at: 5_000,
+            },
+            20,
+        )
+        .await
+        .unwrap();
+        let keep = 1_000;
+        tx.delete_expired_oidc(20 + keep + 1, keep).await.unwrap();
+        match tx.redeem_code("h", "fam-2", 20 + keep + 2).await.unwrap() {
+            nyckel_store::Redeemed::Replayed(row) => {
+                assert_eq!(row.family_id.as_deref(), Some("fam-1"), "the first family");
+            }
+            other => panic!("kept while its family lives: {other:?}"),
+        }
+        assert_eq!(
+            tx.revoke_tokens(Some("fam-1"), Some("h"), 3_000)
+                .await
+                .unwrap(),
+            1
+        );
+        tx.delete_expired_oidc(5_000, keep).await.unwrap();
+        assert_eq!(
+            tx.redeem_code("h", "fam-3", 5_001).await.unwrap(),
+            nyckel_store::Redeemed::Unknown,
+            "gone with its family"
         );
         tx.commit().await.unwrap();
     })

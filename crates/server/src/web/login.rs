@@ -22,9 +22,6 @@ use super::{
     pages, removal, render, support_hint,
 };
 
-pub(crate) use nyckel_service::login::count_if_abandoned;
-pub(crate) use nyckel_service::sid_of_hash;
-
 impl From<LoginError> for WebError {
     fn from(e: LoginError) -> Self {
         match e {
@@ -448,15 +445,6 @@ pub(crate) async fn report(
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))
-}
-
-/// Records a holder's report that the register's details are wrong (R-SELF-1).
-pub(crate) async fn record_report(
-    s: &AppState,
-    identity_id: &str,
-    note: &str,
-) -> Result<(), WebError> {
-    Ok(s.nyckel.record_report(identity_id, note).await?)
 }
 
 #[derive(Deserialize)]

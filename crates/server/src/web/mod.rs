@@ -5,10 +5,13 @@
 //! SHA-256 keys the database rows, so flows and sessions survive a restart
 //! and are shared by several server processes.
 
+mod errors;
 mod login;
 mod my;
 mod oidc;
 mod pages;
+
+pub(crate) use errors::page::WebError;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -24,7 +27,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use nyckel_service::{Nyckel, ServiceError};
+use nyckel_service::{LiveSession, Nyckel, ServiceError};
 
 /// What `nyckel demo` shows on the start page so that a newcomer can log in.
 #[derive(Debug, Clone, Default)]
@@ -64,36 +67,15 @@ impl AppStateInner {
     }
 }
 
-/// The browser's session, when it is live and its holder may log in.
-pub(crate) struct LiveSession {
-    /// The SHA-256 of the session cookie: the row's key.
-    pub hash: String,
-    pub row: nyckel_store::SessionRow,
-    pub identity: nyckel_store::IdentityRow,
-}
-
-/// Reads the session the browser's cookie names (single sign-on, logout,
-/// My nyckel).
+/// The session the browser's cookie names, if live and its holder may act
+/// now (single sign-on, logout, My nyckel).
 pub(crate) async fn live_session(
     s: &AppState,
     jar: &axum_extra::extract::CookieJar,
-) -> Result<Option<LiveSession>, nyckel_store::StoreError> {
-    let Some(cookie) = s.cookie_value(jar, SESSION_COOKIE) else {
-        return Ok(None);
-    };
-    let hash = nyckel_service::cookie_hash(cookie);
-    let mut tx = s.nyckel.store.read().await?;
-    let Some(row) = tx.find_session(&hash, s.nyckel.now()).await? else {
-        return Ok(None);
-    };
-    let Some(identity) = tx.find_identity(&row.identity_id).await? else {
-        return Ok(None);
-    };
-    Ok(identity.status.may_log_in().then_some(LiveSession {
-        hash,
-        row,
-        identity,
-    }))
+) -> Result<Option<LiveSession>, ServiceError> {
+    s.nyckel
+        .live_session(s.cookie_value(jar, SESSION_COOKIE))
+        .await
 }
 
 /// nyckel's cookies. Over HTTPS their names carry the `__Host-` prefix:
@@ -171,21 +153,9 @@ async fn sweep_expired(nyckel: Nyckel) {
     }
 }
 
-/// One sweep: expired flows (a key-card challenge left unanswered in one
-/// counts as a wrong code), sessions and OpenID codes and requests.
-/// Returns how many rows went.
+/// One sweep of what has expired ([`Nyckel::sweep_expired`]).
 pub async fn sweep(nyckel: &Nyckel) -> Result<u64, ServiceError> {
-    // One transaction: a flow is gone only together with its count.
-    let mut tx = nyckel.store.write().await?;
-    let (sessions, flows) = tx.delete_expired(nyckel.now()).await?;
-    let oidc = tx
-        .delete_expired_oidc(nyckel.now(), nyckel_service::provider::REFRESH_TTL * 1000)
-        .await?;
-    for state in &flows {
-        login::count_if_abandoned(nyckel, &mut tx, state).await?;
-    }
-    tx.commit().await?;
-    Ok(sessions + oidc + flows.len() as u64)
+    nyckel.sweep_expired().await
 }
 
 async fn shutdown_signal() {
@@ -330,7 +300,7 @@ async fn style() -> impl IntoResponse {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.nyckel.store.ping().await {
+    match s.nyckel.ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -491,92 +461,6 @@ fn support_line(s: &AppState) -> String {
         )
     };
     format!("call support on {} ({when})", s.phone())
-}
-
-/// Errors of the web tier: the person sees a page that says what to do; the
-/// detail goes to the log only.
-pub(crate) enum WebError {
-    Service(ServiceError),
-    /// The flow cookie is missing or the flow expired.
-    FlowExpired,
-    /// A form's CSRF token did not match.
-    Csrf,
-    /// Another request moved the login flow on first (a double click, or
-    /// the same form posted several times at once): nothing was done by
-    /// this one, and the browser is shown the step the flow is at.
-    FlowMoved,
-    /// Not logged in (for My nyckel).
-    NoSession,
-}
-
-impl From<ServiceError> for WebError {
-    fn from(e: ServiceError) -> Self {
-        WebError::Service(e)
-    }
-}
-
-impl From<nyckel_store::StoreError> for WebError {
-    fn from(e: nyckel_store::StoreError) -> Self {
-        WebError::Service(e.into())
-    }
-}
-
-impl WebError {
-    pub(crate) fn into_page(self, s: &AppState) -> Response {
-        match self {
-            // Every hashing worker taken and the queue full, or the database
-            // held too long by another process (a large import): nothing
-            // happened, try again.
-            WebError::Service(
-                ServiceError::Hash(nyckel_service::hashing::HashError::Busy)
-                | ServiceError::Store(nyckel_store::StoreError::Busy(_)),
-            ) => {
-                let mut r = message(
-                    s,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "nyckel is very busy",
-                    "Too many people are logging in right now. Nothing has been lost: wait a minute and try again.".into(),
-                    None,
-                    false,
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-                r
-            }
-            WebError::Service(e) => {
-                tracing::error!(error = %e, "request failed");
-                message(
-                    s,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "nyckel could not finish your request. Nothing was changed. Please try again in a moment.".into(),
-                    Some(support_hint(s)),
-                    false,
-                )
-            }
-            WebError::FlowExpired => message(
-                s,
-                StatusCode::BAD_REQUEST,
-                "Your login has expired",
-                "The login took too long or was started in another window. Please start again."
-                    .into(),
-                None,
-                false,
-            ),
-            WebError::Csrf => message(
-                s,
-                StatusCode::FORBIDDEN,
-                "The form could not be accepted",
-                "The form was out of date or did not come from this site. Please start again."
-                    .into(),
-                None,
-                false,
-            ),
-            WebError::NoSession | WebError::FlowMoved => {
-                axum::response::Redirect::to("/login").into_response()
-            }
-        }
-    }
 }
 
 pub(crate) fn cookie(

@@ -8,44 +8,30 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use chrono::DateTime;
 use nyckel_core::alias::Alias;
-use nyckel_core::audit::NewAuditEvent;
 use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus};
 use nyckel_core::secret::ct_eq;
-use nyckel_store::{IdentityRow, PersonRow, SessionRow, StoreError};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::login::{ReportForm, record_report};
+use super::login::ReportForm;
 use super::{AppState, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint};
-use nyckel_service::BlockTarget;
+use nyckel_service::my::AliasSet;
+use nyckel_service::{BlockTarget, LiveSession};
 
-struct Holder {
-    session_hash: String,
-    session: SessionRow,
-    identity: IdentityRow,
-    person: PersonRow,
+/// The holder of the browser's live session.
+async fn holder(s: &AppState, jar: &CookieJar) -> Result<LiveSession, WebError> {
+    super::live_session(s, jar)
+        .await?
+        .ok_or(WebError::NoSession)
 }
 
-async fn holder(s: &AppState, jar: &CookieJar) -> Result<Holder, WebError> {
-    let live = super::live_session(s, jar)
-        .await?
-        .ok_or(WebError::NoSession)?;
-    let mut tx = s.nyckel.store.read().await?;
-    let person = tx
-        .find_person(&live.identity.person_id)
-        .await?
-        .ok_or(WebError::NoSession)?;
-    Ok(Holder {
-        session_hash: live.hash,
-        session: live.row,
-        identity: live.identity,
-        person,
-    })
-}
-
-async fn holder_for_post(s: &AppState, jar: &CookieJar, csrf: &str) -> Result<Holder, WebError> {
+/// The holder, for a form whose CSRF token must be the session's.
+async fn holder_for_post(
+    s: &AppState,
+    jar: &CookieJar,
+    csrf: &str,
+) -> Result<LiveSession, WebError> {
     let h = holder(s, jar).await?;
-    if !ct_eq(h.session.csrf.as_bytes(), csrf.as_bytes()) {
+    if !ct_eq(h.row.csrf.as_bytes(), csrf.as_bytes()) {
         return Err(WebError::Csrf);
     }
     Ok(h)
@@ -118,14 +104,15 @@ fn activity_text(action: &str, detail: &serde_json::Value) -> String {
     }
 }
 
-fn scope_text(scopes: &str) -> String {
+/// What a consent gives the service, from the claims it releases
+/// ([`nyckel_oidc::tokens::scope_claims`], as the consent screen says it).
+fn consent_text(claims: &std::collections::BTreeSet<&'static str>) -> String {
     let mut parts = vec!["an identifier for you"];
-    for s in scopes.split(' ') {
-        match s {
-            "profile" => parts.push("your name"),
-            "ssn" => parts.push("your CPR number"),
-            _ => {}
-        }
+    if claims.contains("name") {
+        parts.push("your name");
+    }
+    if claims.contains(nyckel_oidc::tokens::CLAIM_CPR) {
+        parts.push("your CPR number");
     }
     parts.join(", ")
 }
@@ -206,12 +193,11 @@ async fn page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let h = holder(s, jar).await?;
-    let mut tx = s.nyckel.store.read().await?;
-    let credentials = tx.find_credentials(&h.identity.id).await?;
-    let events = tx.find_audit_by_subject(&h.identity.id, 20).await?;
-    let consents = tx.find_consents_of(&h.identity.id).await?;
-    tx.commit().await?;
-    let credentials = credentials
+    let Some(data) = s.nyckel.my_page(&h.identity).await? else {
+        return Err(WebError::NoSession);
+    };
+    let credentials = data
+        .credentials
         .iter()
         .filter(|c| {
             !matches!(
@@ -236,7 +222,8 @@ async fn page(
             },
         })
         .collect();
-    let activity = events
+    let activity = data
+        .activity
         .iter()
         .map(|e| {
             let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
@@ -256,21 +243,22 @@ async fn page(
         status,
         &pages::My {
             support_phone: s.phone(),
-            csrf: &h.session.csrf,
-            name: h.person.record.full_name(),
-            address: h.person.record.address.clone(),
+            csrf: &h.row.csrf,
+            name: data.person.record.full_name(),
+            address: data.person.record.address.clone(),
             user_id: h.identity.user_id.to_string(),
             alias: h.identity.alias.clone(),
             status: h.identity.status.to_string(),
             credentials,
             activity,
-            consents: consents
+            consents: data
+                .consents
                 .into_iter()
-                .map(|(client_id, name, scopes, at)| pages::ConsentView {
-                    client_id,
-                    name,
-                    what: scope_text(&scopes),
-                    since: local_time(at),
+                .map(|c| pages::ConsentView {
+                    what: consent_text(&c.claims),
+                    client_id: c.client_id,
+                    name: c.client_name,
+                    since: local_time(c.since),
                 })
                 .collect(),
             notice,
@@ -342,33 +330,16 @@ pub(crate) async fn alias(
                 .await;
             }
         };
-        let now = s.nyckel.now();
-        let mut tx = s.nyckel.store.write().await?;
-        match tx
-            .update_identity_alias(&h.identity.id, Some(alias.as_str()))
-            .await
-        {
-            Err(StoreError::Conflict(_)) => {
-                tx.rollback().await?;
-                return page(
-                    &s,
-                    &jar,
-                    None,
-                    Some("That username is taken. Choose another one.".into()),
-                    StatusCode::CONFLICT,
-                )
-                .await;
-            }
-            r => r?,
+        if s.nyckel.set_alias(&h.identity, &alias).await? == AliasSet::Taken {
+            return page(
+                &s,
+                &jar,
+                None,
+                Some("That username is taken. Choose another one.".into()),
+                StatusCode::CONFLICT,
+            )
+            .await;
         }
-        tx.append_audit(
-            &NewAuditEvent::new(format!("holder:{}", h.identity.user_id), "alias.set")
-                .subject(h.identity.id.clone())
-                .detail(json!({})),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
         Ok(Redirect::to("/my?done=alias").into_response())
     }
     .await
@@ -393,7 +364,9 @@ pub(crate) async fn report(
             )
             .await;
         }
-        record_report(&s, &h.identity.id, note).await?;
+        if !s.nyckel.report_register(&h.identity.id, note).await? {
+            return Err(WebError::NoSession);
+        }
         Ok(Redirect::to("/my?done=reported").into_response())
     }
     .await
@@ -418,9 +391,7 @@ pub(crate) async fn logout(
 ) -> Response {
     async {
         let h = holder_for_post(&s, &jar, &f.csrf).await?;
-        let mut tx = s.nyckel.store.write().await?;
-        tx.delete_session(&h.session_hash).await?;
-        tx.commit().await?;
+        s.nyckel.end_session(&h).await?;
         super::oidc::after_logout(
             &s,
             jar.clone().remove(removal(&s, SESSION_COOKIE)),

@@ -6,97 +6,60 @@
 use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequest, Query, RawForm, Request, State};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, RawForm, RawQuery, Request, State,
+};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use nyckel_core::assurance::{AuthMethod, Loa};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::grant;
+use nyckel_oidc::params::{self, Pairs};
 use nyckel_oidc::request::{self, AuthorizationRequest, Origin};
-use nyckel_store::{ClientRow, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, message, removal};
-use nyckel_service::ServiceError;
-use nyckel_service::hashing::HashError;
-use nyckel_service::provider::{AuthenticatedClient, PAR_TTL};
+use super::errors::oauth::{invalid_token, json_response, no_token, oauth_error, server_error};
+use super::errors::page::not_redirectable;
+use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, removal};
+use nyckel_service::provider::{AuthenticatedClient, Client};
 use nyckel_service::{Authorized, ConsentOutcome, Continuation, ExpectConsent};
-
-type Params = Vec<(String, String)>;
 
 /// The highest level a nyckel login can reach today (password + key card).
 const REACHABLE: Loa = Loa::Substantial;
 
-static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-static NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
-static NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+/// An endpoint's parameters, read in one place
+/// ([`nyckel_oidc::params::parse_urlencoded`]): a form body as `Form`
+/// reads it (`RawForm`: the same content-type check, body limit and
+/// rejections), or the query string of a GET.
+pub(crate) struct OAuthForm(pub Pairs);
 
-/// A JSON response that no cache keeps. Its header map has room for the
-/// security headers the outer layer adds, so that it is never reallocated.
-fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    let mut bytes = Vec::with_capacity(768);
-    if let Err(e) = serde_json::to_writer(&mut bytes, body) {
-        tracing::error!(error = %e, "JSON response not serializable");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let mut headers = HeaderMap::with_capacity(8);
-    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON.clone());
-    headers.insert(header::CACHE_CONTROL, NO_STORE.clone());
-    headers.insert(header::PRAGMA, NO_CACHE.clone());
-    let mut r = Response::new(axum::body::Body::from(bytes));
-    *r.status_mut() = status;
-    *r.headers_mut() = headers;
-    r
-}
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = Response;
 
-fn oauth_error(e: &OAuthError) -> Response {
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = json_response(status, &e.to_json());
-    if e.code == ErrorCode::InvalidClient {
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"nyckel\""),
-        );
-    }
-    r
-}
-
-/// How long a client is asked to wait when nyckel is busy (as the pages do).
-static RETRY_AFTER: HeaderValue = HeaderValue::from_static("30");
-
-/// The one place a failure of nyckel's own becomes an OAuth JSON error. A
-/// busy store (another process held the database too long) or a full hashing
-/// pool changed nothing: 503 `temporarily_unavailable` with `Retry-After`,
-/// so that the client tries again. Anything else is a generic
-/// `server_error`, its detail only in the log.
-fn server_error(s: &AppState, e: impl Into<ServiceError>) -> Response {
-    let _ = s;
-    match e.into() {
-        ServiceError::Store(StoreError::Busy(why)) => {
-            tracing::warn!(reason = why, "OpenID endpoint busy");
-            temporarily_unavailable()
-        }
-        ServiceError::Hash(HashError::Busy) => {
-            tracing::warn!("OpenID endpoint busy: hashing pool full");
-            temporarily_unavailable()
-        }
-        e => {
-            tracing::error!(error = %e, "OpenID endpoint failed");
-            oauth_error(&OAuthError::server_error())
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        match RawForm::from_request(req, state).await {
+            Ok(RawForm(body)) => Ok(OAuthForm(params::parse_urlencoded(&body))),
+            Err(rejection) => Err(rejection.into_response()),
         }
     }
 }
 
-fn temporarily_unavailable() -> Response {
-    let mut r = oauth_error(&OAuthError::new(
-        ErrorCode::TemporarilyUnavailable,
-        "nyckel is busy: nothing was done, try again shortly",
-    ));
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, RETRY_AFTER.clone());
-    r
+/// The query string's parameters, read as [`OAuthForm`] reads a body.
+pub(crate) struct OAuthQuery(pub Pairs);
+
+impl<S: Send + Sync> FromRequestParts<S> for OAuthQuery {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let RawQuery(q) = RawQuery::from_request_parts(parts, state).await?;
+        Ok(OAuthQuery(
+            q.map(|q| params::parse_urlencoded(q.as_bytes()))
+                .unwrap_or_default(),
+        ))
+    }
 }
 
 pub(crate) async fn discovery(State(s): State<AppState>) -> Response {
@@ -110,7 +73,7 @@ pub(crate) async fn discovery(State(s): State<AppState>) -> Response {
             );
             r
         }
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
 }
 
@@ -124,24 +87,8 @@ pub(crate) async fn jwks(State(s): State<AppState>) -> Response {
             );
             r
         }
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
-}
-
-/// An error page for a request we must not redirect (unknown client, bad redirect URI).
-fn not_redirectable(s: &AppState, e: &OAuthError) -> Response {
-    message(
-        s,
-        StatusCode::BAD_REQUEST,
-        "The service's login request is not valid",
-        format!(
-            "The service you came from sent nyckel a login request that cannot be accepted ({}: {}). Go back to the service and try again; if it keeps happening, tell the service.",
-            e.code.as_str(),
-            e.description
-        ),
-        None,
-        false,
-    )
 }
 
 fn redirect_error(s: &AppState, req: &AuthorizationRequest, e: &OAuthError) -> Response {
@@ -153,7 +100,7 @@ fn redirect_error(s: &AppState, req: &AuthorizationRequest, e: &OAuthError) -> R
             &issuer,
         ))
         .into_response(),
-        Err(err) => server_error(s, err),
+        Err(err) => server_error(err),
     }
 }
 
@@ -161,7 +108,7 @@ pub(crate) async fn authorize_get(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    Query(params): Query<Params>,
+    OAuthQuery(params): OAuthQuery,
 ) -> Response {
     authorize(s, peer, jar, params).await
 }
@@ -170,12 +117,12 @@ pub(crate) async fn authorize_post(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    Form(params): Form<Params>,
+    OAuthForm(params): OAuthForm,
 ) -> Response {
     authorize(s, peer, jar, params).await
 }
 
-async fn authorize(s: AppState, peer: SocketAddr, jar: CookieJar, params: Params) -> Response {
+async fn authorize(s: AppState, peer: SocketAddr, jar: CookieJar, params: Pairs) -> Response {
     match authorize_inner(&s, peer, jar, params).await {
         Ok(r) => r,
         Err(e) => e.into_page(&s),
@@ -186,7 +133,7 @@ async fn authorize_inner(
     s: &AppState,
     peer: SocketAddr,
     jar: CookieJar,
-    params: Params,
+    params: Pairs,
 ) -> Result<Response, WebError> {
     let issuer = s.nyckel.issuer()?;
     // A pushed request (RFC 9126): fetch the parameters pushed earlier.
@@ -194,18 +141,14 @@ async fn authorize_inner(
         Err(e) => return Ok(not_redirectable(s, e.error())),
         Ok(None) => (params, Origin::FrontChannel),
         Ok(Some(r)) => {
-            let mut tx = s.nyckel.store.write().await?;
             // Only the client that pushed it takes it: another client's
             // attempt leaves it usable by its owner.
-            let pushed = tx
-                .take_par(&r.request_uri, &r.client_id, s.nyckel.now())
-                .await?;
-            tx.commit().await?;
-            match pushed {
-                Some(stored) => {
-                    let p: Params = serde_json::from_str(&stored).unwrap_or_default();
-                    (p, Origin::Pushed)
-                }
+            match s
+                .nyckel
+                .take_pushed_request(&r.request_uri, &r.client_id)
+                .await?
+            {
+                Some(p) => (p, Origin::Pushed),
                 None => {
                     return Ok(not_redirectable(
                         s,
@@ -222,7 +165,7 @@ async fn authorize_inner(
         Ok(id) => s.nyckel.find_active_client(id).await?,
         Err(e) => return Ok(not_redirectable(s, e.error())),
     };
-    let view = client.as_ref().map(nyckel_service::Nyckel::client_view);
+    let view = client.as_ref().map(Client::view);
     let req = match request::validate_authorize(&params, view.as_ref(), origin) {
         Ok(r) => r,
         Err(e) => {
@@ -238,10 +181,7 @@ async fn authorize_inner(
     }
     // Single sign-on: an existing session that satisfies the request.
     let now_s = s.nyckel.now() / 1000;
-    let session = super::live_session(s, &jar).await?.map(|l| {
-        let sid = super::login::sid_of_hash(&l.hash);
-        (l.row, l.identity, sid)
-    });
+    let session = super::live_session(s, &jar).await?;
     // A hint names the person the provider expects: a session of someone
     // else does not do (with prompt=none that is login_required).
     let session = match &req.id_token_hint {
@@ -252,7 +192,7 @@ async fn authorize_inner(
                     &OAuthError::new(ErrorCode::InvalidClient, "unknown client"),
                 ));
             };
-            let person = session.as_ref().map(|(_, i, _)| i.person_id.as_str());
+            let person = session.as_ref().map(|l| l.identity.person_id.as_str());
             match s.nyckel.id_token_hint_names(hint, &client, person).await? {
                 None => {
                     return Ok(redirect_error(
@@ -270,10 +210,10 @@ async fn authorize_inner(
         }
         None => session,
     };
-    let usable = session.filter(|(r, _, _)| !req.login_required(Some(r.auth_time / 1000), now_s));
+    let usable = session.filter(|l| !req.login_required(Some(l.auth_time_secs()), now_s));
     match usable {
-        Some((row, identity, sid)) => {
-            let methods: Vec<AuthMethod> = serde_json::from_str(&row.amr).unwrap_or_default();
+        Some(live) => {
+            let methods: Vec<AuthMethod> = live.methods();
             let level = nyckel_core::assurance::level(&methods);
             if req.check_acr(level).is_err() {
                 if req.prompt.none {
@@ -289,10 +229,10 @@ async fn authorize_inner(
                 s,
                 jar,
                 req,
-                &identity.id,
-                row.auth_time / 1000,
+                &live.identity.id,
+                live.auth_time_secs(),
                 methods,
-                Some(sid),
+                Some(live.sid()),
                 &peer.ip().to_string(),
             )
             .await
@@ -366,16 +306,21 @@ pub(crate) async fn continue_authorization(
     )
 }
 
-/// What the consent screen lists: exactly what the provider will receive.
-pub(crate) fn shared_items(req: &AuthorizationRequest, client: &ClientRow) -> Vec<String> {
+/// What the consent screen lists: exactly what the provider will receive
+/// ([`nyckel_oidc::tokens::scope_claims`], the rule the tokens and
+/// UserInfo follow).
+pub(crate) fn shared_items(req: &AuthorizationRequest, client: &Client) -> Vec<String> {
+    let claims = nyckel_oidc::tokens::scope_claims(&req.scopes, client.allow_cpr);
     let mut items = vec![
         "A pseudonymous identifier for you, the same each time you use this service".to_owned(),
     ];
-    if req.has_scope("profile") {
+    if claims.contains("name") {
         items.push("Your name".into());
+    }
+    if claims.contains("uuid") {
         items.push("Your personal nyckel UUID".into());
     }
-    if req.has_scope("ssn") && client.allow_cpr {
+    if claims.contains(nyckel_oidc::tokens::CLAIM_CPR) {
         items.push("Your CPR number".into());
     }
     items.push(
@@ -434,43 +379,24 @@ fn authorization_header(headers: &HeaderMap) -> Option<&str> {
 async fn client_of(
     s: &AppState,
     authorization: Option<&str>,
-    params: &Params,
+    params: &Pairs,
     endpoint: &str,
 ) -> Result<AuthenticatedClient, Response> {
     let presented = grant::presented_client(authorization, params).map_err(|e| oauth_error(&e))?;
     match s.nyckel.authenticate_client(&presented, endpoint).await {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(oauth_error(&e)),
-        Err(e) => Err(server_error(s, e)),
+        Err(e) => Err(server_error(e)),
     }
 }
 
-/// Parameters without the client's own credentials.
-fn without_client_auth(params: &Params) -> Params {
-    params
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "client_secret" | "client_assertion" | "client_assertion_type"
-            )
-        })
-        .cloned()
-        .collect()
-}
-
 /// The token endpoint. It takes the request whole rather than a cloned
-/// `HeaderMap`: the Authorization header is the only one it reads. The form
-/// is read as `Form<Params>` reads it (`RawForm`: the same content-type
-/// check, body limit and rejections; then the same `form_urlencoded`
-/// pairs), without serde, which cannot fail for a list of string pairs.
+/// `HeaderMap`: the Authorization header is the only one it reads.
 pub(crate) async fn token(State(s): State<AppState>, mut request: Request) -> Response {
     let authorization = request.headers_mut().remove(header::AUTHORIZATION);
-    let params: Params = match RawForm::from_request(request, &s).await {
-        Ok(RawForm(body)) => url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        Err(rejection) => return rejection.into_response(),
+    let params = match OAuthForm::from_request(request, &s).await {
+        Ok(OAuthForm(p)) => p,
+        Err(rejection) => return rejection,
     };
     let authorization = authorization.as_ref().and_then(|v| v.to_str().ok());
     let client = match client_of(
@@ -484,8 +410,8 @@ pub(crate) async fn token(State(s): State<AppState>, mut request: Request) -> Re
         Ok(c) => c,
         Err(r) => return r,
     };
-    // The credentials need not be taken out first (as `without_client_auth`
-    // does): `parse_token_request` reads only the grant's own parameters,
+    // The credentials need not be taken out first (as
+    // `params::without_client_auth` does): `parse_token_request` reads only the grant's own parameters,
     // and `presented_client` has already refused repeated ones.
     let req = match grant::parse_token_request(&params) {
         Ok(r) => r,
@@ -494,14 +420,14 @@ pub(crate) async fn token(State(s): State<AppState>, mut request: Request) -> Re
     match s.nyckel.token(&client, req).await {
         Ok(Ok(body)) => json_response(StatusCode::OK, &body),
         Ok(Err(e)) => oauth_error(&e),
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
 }
 
 pub(crate) async fn par(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Form(params): Form<Params>,
+    OAuthForm(params): OAuthForm,
 ) -> Response {
     let client = match client_of(
         &s,
@@ -514,40 +440,10 @@ pub(crate) async fn par(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let mut params = without_client_auth(&params);
-    if params.iter().any(|(k, _)| k == "request_uri") {
-        return oauth_error(&OAuthError::new(
-            ErrorCode::InvalidRequest,
-            "request_uri is not allowed in a pushed request",
-        ));
-    }
-    if !params.iter().any(|(k, _)| k == "client_id") {
-        params.push(("client_id".into(), client.0.client_id.clone()));
-    }
-    let view = nyckel_service::Nyckel::client_view(&client.0);
-    if let Err(e) = request::validate_authorize(&params, Some(&view), Origin::Pushed) {
-        return oauth_error(e.error());
-    }
-    let uri = request::new_request_uri(&mut rand::rng());
-    let stored = serde_json::to_string(&params).unwrap_or_default();
-    let result = async {
-        let mut tx = s.nyckel.store.write().await?;
-        tx.insert_par(
-            &uri,
-            &client.0.client_id,
-            &stored,
-            s.nyckel.now() + PAR_TTL * 1000,
-        )
-        .await?;
-        tx.commit().await
-    }
-    .await;
-    match result {
-        Ok(()) => json_response(
-            StatusCode::CREATED,
-            &request::par_response(&uri, PAR_TTL as u64),
-        ),
-        Err(e) => server_error(&s, e),
+    match s.nyckel.push_request(&client, &params).await {
+        Ok(Ok(body)) => json_response(StatusCode::CREATED, &body),
+        Ok(Err(e)) => oauth_error(&e),
+        Err(e) => server_error(e),
     }
 }
 
@@ -557,25 +453,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
-}
-
-/// A request with no bearer token at all: RFC 6750 §3.1 asks for the
-/// challenge without an error code (the client may simply not have known).
-fn no_token() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
-    )
-        .into_response()
-}
-
-fn invalid_token() -> Response {
-    let e = OAuthError::new(ErrorCode::InvalidToken, "the access token is not valid");
-    let mut r = json_response(StatusCode::UNAUTHORIZED, &e.to_json());
-    if let Ok(v) = HeaderValue::from_str(&e.bearer_challenge()) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    r
 }
 
 /// The valid access token a resource request carries, or the answer to
@@ -590,7 +467,7 @@ async fn access_token_of(
     match s.nyckel.verify_access_token(token).await {
         Ok(Some(at)) => Ok(at),
         Ok(None) => Err(invalid_token()),
-        Err(e) => Err(server_error(s, e)),
+        Err(e) => Err(server_error(e)),
     }
 }
 
@@ -602,7 +479,7 @@ pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> R
     match s.nyckel.userinfo(&at).await {
         Ok(Some(v)) => json_response(StatusCode::OK, &v),
         Ok(None) => invalid_token(),
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
 }
 
@@ -611,7 +488,7 @@ pub(crate) async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> R
 async fn client_and_token<'p>(
     s: &AppState,
     headers: &HeaderMap,
-    params: &'p Params,
+    params: &'p Pairs,
     endpoint: &str,
 ) -> Result<(AuthenticatedClient, &'p str), Response> {
     let client = client_of(s, authorization_header(headers), params, endpoint).await?;
@@ -627,7 +504,7 @@ async fn client_and_token<'p>(
 pub(crate) async fn revoke(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Form(params): Form<Params>,
+    OAuthForm(params): OAuthForm,
 ) -> Response {
     let (client, token) = match client_and_token(
         &s,
@@ -643,14 +520,14 @@ pub(crate) async fn revoke(
     match s.nyckel.revoke(&client, token).await {
         // RFC 7009 §2.2: 200 whether or not the token was valid.
         Ok(()) => json_response(StatusCode::OK, &json!({})),
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
 }
 
 pub(crate) async fn introspect(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Form(params): Form<Params>,
+    OAuthForm(params): OAuthForm,
 ) -> Response {
     let (client, token) = match client_and_token(
         &s,
@@ -666,16 +543,35 @@ pub(crate) async fn introspect(
     match s.nyckel.introspect(&client, token).await {
         Ok(Ok(v)) => json_response(StatusCode::OK, &v),
         Ok(Err(e)) => oauth_error(&e),
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct LogoutParams {
+/// The parameters of an RP-initiated logout request; a repeated one
+/// counts as absent.
+struct LogoutParams {
     id_token_hint: Option<String>,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
     client_id: Option<String>,
+}
+
+impl LogoutParams {
+    fn read(pairs: &[(String, String)]) -> Self {
+        let p = params::Params::new(pairs);
+        let one = |name: &str| {
+            (!p.is_duplicated(name))
+                .then(|| p.get(name))
+                .flatten()
+                .map(str::to_owned)
+        };
+        Self {
+            id_token_hint: one("id_token_hint"),
+            post_logout_redirect_uri: one("post_logout_redirect_uri"),
+            state: one("state"),
+            client_id: one("client_id"),
+        }
+    }
 }
 
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). The
@@ -685,8 +581,9 @@ pub(crate) struct LogoutParams {
 pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
-    Query(q): Query<LogoutParams>,
+    OAuthQuery(pairs): OAuthQuery,
 ) -> Response {
+    let q = LogoutParams::read(&pairs);
     async {
         let session = super::live_session(&s, &jar).await?;
         let hinted = match &q.id_token_hint {
@@ -698,12 +595,7 @@ pub(crate) async fn logout(
             (Some(h), _) => Some(h.clone()),
             (None, c) => c.clone(),
         };
-        if let Some(super::LiveSession {
-            hash,
-            row,
-            identity,
-        }) = &session
-        {
+        if let Some(live) = &session {
             let client = match &client_id {
                 Some(id) => s.nyckel.find_active_client(id).await?,
                 None => None,
@@ -711,7 +603,7 @@ pub(crate) async fn logout(
             let names_holder = match (&q.id_token_hint, &client) {
                 (Some(h), Some(c)) => {
                     s.nyckel
-                        .id_token_hint_names(h, c, Some(&identity.person_id))
+                        .id_token_hint_names(h, c, Some(&live.identity.person_id))
                         .await?
                         == Some(true)
                 }
@@ -722,7 +614,7 @@ pub(crate) async fn logout(
                     StatusCode::OK,
                     &super::pages::ConfirmLogout {
                         support_phone: s.phone(),
-                        csrf: &row.csrf,
+                        csrf: &live.row.csrf,
                         client_name: client.map(|c| c.name.clone()),
                         client_id: client_id.as_deref(),
                         post_logout_redirect_uri: q.post_logout_redirect_uri.as_deref(),
@@ -730,8 +622,7 @@ pub(crate) async fn logout(
                     },
                 ));
             }
-            let mut tx = s.nyckel.store.conn().await?;
-            tx.delete_session(hash).await?;
+            s.nyckel.end_session(live).await?;
         }
         after_logout(
             &s,
@@ -791,28 +682,30 @@ fn url_with(uri: &str, name: &str, value: Option<&str>) -> String {
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CprMatchForm {
-    cpr: String,
-}
-
 /// A provider not entitled to the CPR number asks whether the number the
 /// person typed is theirs: yes or no, 3 tries per 15 minutes.
 pub(crate) async fn cpr_match(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CprMatchForm>,
+    OAuthForm(pairs): OAuthForm,
 ) -> Response {
     let at = match access_token_of(&s, &headers).await {
         Ok(at) => at,
         Err(r) => return r,
     };
-    match s.nyckel.cpr_match(&at, &f.cpr).await {
+    let cpr = match params::Params::strict(&pairs) {
+        Ok(p) => p.get("cpr").copied().map(str::to_owned),
+        Err(e) => return oauth_error(&e),
+    };
+    let Some(cpr) = cpr else {
+        return oauth_error(&OAuthError::new(ErrorCode::InvalidRequest, "cpr missing"));
+    };
+    match s.nyckel.cpr_match(&at, &cpr).await {
         Ok(Ok(m)) => json_response(StatusCode::OK, &json!({ "match": m })),
         Ok(Err(e)) if e.code == ErrorCode::AccessDenied => {
             json_response(StatusCode::TOO_MANY_REQUESTS, &e.to_json())
         }
         Ok(Err(e)) => oauth_error(&e),
-        Err(e) => server_error(&s, e),
+        Err(e) => server_error(e),
     }
 }

@@ -168,7 +168,7 @@ pub enum LoginView {
     },
     Consent {
         request: Box<AuthorizationRequest>,
-        client: Box<nyckel_store::ClientRow>,
+        client: Box<crate::provider::Client>,
     },
 }
 

@@ -80,42 +80,11 @@ impl Nyckel {
         let identity_id = state.identity_id.clone();
         flow.state = Stored::Terms(state.reported());
         save_in(&mut tx, &mut flow).await?;
-        self.record_report_in(&mut tx, &identity_id, note).await?;
+        if !self.report_register_in(&mut tx, &identity_id, note).await? {
+            return Err(LoginError::Expired);
+        }
         tx.commit().await?;
         Ok(Outcome::Next)
-    }
-
-    /// Records a holder's report that the register's details are wrong
-    /// (R-SELF-1), from My nyckel.
-    pub async fn record_report(&self, identity_id: &str, note: &str) -> Result<(), LoginError> {
-        let mut tx = self.store.write().await?;
-        self.record_report_in(&mut tx, identity_id, note).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn record_report_in(
-        &self,
-        tx: &mut Tx,
-        identity_id: &str,
-        note: &str,
-    ) -> Result<(), LoginError> {
-        let now = self.now();
-        let identity = tx
-            .find_identity(identity_id)
-            .await?
-            .ok_or(LoginError::Expired)?;
-        let id = tx
-            .insert_register_report(&identity.id, &identity.person_id, note, now)
-            .await?;
-        tx.append_audit(
-            &NewAuditEvent::new(format!("holder:{}", identity.user_id), "register.reported")
-                .subject(identity.id.clone())
-                .detail(json!({ "report": id })),
-            now,
-        )
-        .await?;
-        Ok(())
     }
 
     /// The page of the step the flow is at, saying what was wrong.

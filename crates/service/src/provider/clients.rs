@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use nyckel_core::audit::NewAuditEvent;
 use nyckel_core::secret::SecretString;
-use nyckel_oidc::client::{self, ClientAuthMethod, SubjectType};
+use nyckel_oidc::client::{self, AccessTokenLifetime, ClientAuthMethod, GrantType, SubjectType};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::grant::PresentedClient;
 use nyckel_oidc::keys::SigningAlg;
@@ -16,32 +16,136 @@ use serde_json::{Value, json};
 use super::*;
 use crate::{Nyckel, Result, ServiceError};
 
-impl Nyckel {
-    // ----- clients -----
+/// An active client (relying party) as the service and the web see it: its
+/// settings are enums, parsed once from the stored row
+/// ([`Client::from_row`]); a row nyckel cannot read is corrupt, never a
+/// silent default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// The keyed hash of its secret, for the methods that use one.
+    pub(crate) secret_hash: Option<String>,
+    pub auth_method: ClientAuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// Entitled to the CPR number (the `ssn` scope).
+    pub allow_cpr: bool,
+    pub require_par: bool,
+    pub subject_type: SubjectType,
+    pub id_token_alg: SigningAlg,
+    pub access_token_lifetime: AccessTokenLifetime,
+    pub(crate) jwks: Option<String>,
+}
 
-    pub async fn find_active_client(&self, client_id: &str) -> Result<Option<ClientRow>> {
-        let mut tx = self.store.read().await?;
-        let c = tx.find_client(client_id).await?;
-        tx.commit().await?;
-        Ok(c.filter(|c| c.status == "active"))
+impl Client {
+    /// The stored row's settings, parsed; `None` for a client that is not active.
+    pub(crate) fn from_row(r: ClientRow) -> Result<Option<Client>> {
+        if r.status != "active" {
+            return Ok(None);
+        }
+        let bad = |what: &str| {
+            ServiceError::Store(nyckel_store::StoreError::Corrupt(format!(
+                "client {}: {what}",
+                r.client_id
+            )))
+        };
+        let auth_method = r
+            .auth_method
+            .parse()
+            .map_err(|_| bad("unknown auth method"))?;
+        let subject_type = r
+            .subject_type
+            .parse()
+            .map_err(|_| bad("unknown subject type"))?;
+        let id_token_alg = r
+            .id_token_alg
+            .parse()
+            .map_err(|_| bad("unknown ID-token algorithm"))?;
+        let access_token_lifetime = AccessTokenLifetime::from_secs(r.access_token_lifetime)
+            .map_err(|_| bad("access-token lifetime out of bounds"))?;
+        let grant_types = r
+            .grant_types
+            .iter()
+            .map(|g| g.parse::<GrantType>())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| bad("unknown grant type"))?;
+        Ok(Some(Client {
+            client_id: r.client_id,
+            name: r.name,
+            secret_hash: r.secret_hash,
+            auth_method,
+            redirect_uris: r.redirect_uris,
+            post_logout_redirect_uris: r.post_logout_redirect_uris,
+            grant_types,
+            allow_cpr: r.allow_cpr,
+            require_par: r.require_par,
+            subject_type,
+            id_token_alg,
+            access_token_lifetime,
+            jwks: r.jwks,
+        }))
     }
 
-    pub fn client_view(c: &ClientRow) -> ClientView {
+    /// Whether the client is registered for `grant`.
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// What the authorization request's validation needs to know.
+    pub fn view(&self) -> ClientView {
         let mut scopes = vec!["openid".to_owned(), "profile".to_owned()];
-        if c.allow_cpr {
+        if self.allow_cpr {
             scopes.push("ssn".to_owned());
         }
         ClientView {
-            client_id: c.client_id.clone(),
-            redirect_uris: c.redirect_uris.clone(),
-            public: c.auth_method == "none",
-            require_par: c.require_par,
+            client_id: self.client_id.clone(),
+            redirect_uris: self.redirect_uris.clone(),
+            public: self.auth_method.is_public(),
+            require_par: self.require_par,
             allowed_scopes: scopes,
             default_acr: None,
         }
     }
+}
 
-    /// Registers a client. Returns the plain secret once (none for public clients).
+/// A client to register ([`Nyckel::register_client`]).
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub auth_method: ClientAuthMethod,
+    pub allow_cpr: bool,
+    pub require_par: bool,
+    pub subject_type: SubjectType,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub grant_types: Vec<GrantType>,
+    pub access_token_lifetime: AccessTokenLifetime,
+}
+
+impl Nyckel {
+    // ----- clients -----
+
+    pub async fn find_active_client(&self, client_id: &str) -> Result<Option<Client>> {
+        let mut tx = self.store.read().await?;
+        let c = tx.find_client(client_id).await?;
+        tx.commit().await?;
+        match c {
+            Some(row) => Client::from_row(row),
+            None => Ok(None),
+        }
+    }
+
+    pub fn client_view(c: &Client) -> ClientView {
+        c.view()
+    }
+
+    /// Registers a client with the default access-token lifetime (see
+    /// [`Nyckel::register_client`]). Returns the plain secret once (none
+    /// for public clients).
     #[allow(clippy::too_many_arguments)]
     pub async fn add_client(
         &self,
@@ -57,12 +161,55 @@ impl Nyckel {
         grant_types: Vec<String>,
         who: &str,
     ) -> Result<(String, Option<SecretString>)> {
+        let grant_types = grant_types
+            .iter()
+            .map(|g| g.parse::<GrantType>())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        self.register_client(
+            &NewClient {
+                name: name.to_owned(),
+                redirect_uris,
+                post_logout_redirect_uris,
+                auth_method,
+                allow_cpr,
+                require_par,
+                subject_type,
+                jwks,
+                jwks_uri,
+                grant_types,
+                access_token_lifetime: AccessTokenLifetime::DEFAULT,
+            },
+            who,
+        )
+        .await
+    }
+
+    /// Registers a client. Returns the plain secret once (none for public clients).
+    pub async fn register_client(
+        &self,
+        new: &NewClient,
+        who: &str,
+    ) -> Result<(String, Option<SecretString>)> {
+        let NewClient {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            auth_method,
+            allow_cpr,
+            require_par,
+            subject_type,
+            jwks,
+            jwks_uri,
+            grant_types,
+            access_token_lifetime,
+        } = new.clone();
         let public = auth_method == ClientAuthMethod::None;
         for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
             nyckel_oidc::request::check_redirect_uri(uri, public)
                 .map_err(|e| ServiceError::Invalid(format!("redirect URI {uri:?}: {e}")))?;
         }
-        if redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
+        if redirect_uris.is_empty() && grant_types.contains(&GrantType::AuthorizationCode) {
             return Err(ServiceError::Invalid(
                 "a client that logs people in needs a redirect URI".into(),
             ));
@@ -78,7 +225,7 @@ impl Nyckel {
             client::check_client_jwks(&v)
                 .map_err(|e| ServiceError::Invalid(format!("the JWKS: {e}")))?;
         }
-        if public && (allow_cpr || grant_types.iter().any(|g| g == "client_credentials")) {
+        if public && (allow_cpr || grant_types.contains(&GrantType::ClientCredentials)) {
             return Err(ServiceError::Invalid(
                 "a public client can neither receive CPR numbers nor use client_credentials".into(),
             ));
@@ -98,16 +245,17 @@ impl Nyckel {
         };
         let row = ClientRow {
             client_id: client_id.clone(),
-            name: name.to_owned(),
+            name: name.clone(),
             secret_hash: stored,
             auth_method: auth_method.as_str().to_owned(),
             redirect_uris,
             post_logout_redirect_uris,
-            grant_types,
+            grant_types: grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
             allow_cpr,
             require_par,
             subject_type: subject_type.as_str().to_owned(),
-            id_token_alg: "ES256".into(),
+            id_token_alg: SigningAlg::ES256.as_str().into(),
+            access_token_lifetime: access_token_lifetime.secs(),
             jwks_uri,
             jwks,
             status: "active".into(),
@@ -129,7 +277,7 @@ impl Nyckel {
     }
 
     /// An active client, from the cache when it is fresh enough.
-    pub async fn cached_active_client(&self, client_id: &str) -> Result<Option<Arc<ClientRow>>> {
+    pub async fn cached_active_client(&self, client_id: &str) -> Result<Option<Arc<Client>>> {
         let now = self.now() / 1000;
         if let Ok(map) = self.key_cache().clients.read()
             && let Some((c, at)) = map.get(client_id)
@@ -230,7 +378,7 @@ impl Nyckel {
         let Some(c) = self.cached_active_client(presented.client_id()).await? else {
             return bad();
         };
-        if c.auth_method != presented.method().as_str() {
+        if c.auth_method != presented.method() {
             return bad();
         }
         match presented {

@@ -2,7 +2,6 @@
 
 use nyckel_oidc::keys::{self, Expected};
 use nyckel_oidc::tokens::IdTokenClaims;
-use nyckel_store::ClientRow;
 
 use crate::{Nyckel, Result};
 
@@ -15,7 +14,7 @@ impl Nyckel {
     pub async fn id_token_hint_names(
         &self,
         hint: &str,
-        client: &ClientRow,
+        client: &super::Client,
         person_id: Option<&str>,
     ) -> Result<Option<bool>> {
         let Some(claims) = self

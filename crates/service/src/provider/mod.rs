@@ -6,33 +6,31 @@ use std::sync::Arc;
 
 use nyckel_core::assurance::{AuthMethod, Loa};
 use nyckel_oidc::Issuer;
-use nyckel_oidc::client::{self};
+use nyckel_oidc::client::{self, AccessTokenLifetime};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::grant::CodeBinding;
 use nyckel_oidc::keys::KeySet;
 use nyckel_oidc::request::AuthorizationRequest;
 use nyckel_oidc::tokens::LoginFacts;
-use nyckel_store::ClientRow;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::ServiceError;
 
 mod clients;
+pub use clients::{Client, NewClient};
 mod codes;
 mod consent;
 mod cpr_match;
+mod grants;
 mod hints;
+mod par;
 mod resource;
 mod signing_keys;
 mod token;
 
 /// Seconds tokens live.
 pub const CODE_TTL: i64 = 60;
-/// Five minutes: an access token is checked against blocks and revocations
-/// at UserInfo, but a resource server that only verifies its signature
-/// honours it until it expires.
-pub const ACCESS_TTL: i64 = 300;
 pub const ID_TOKEN_TTL: i64 = 600;
 pub const REFRESH_TTL: i64 = 30 * 86_400;
 pub const PAR_TTL: i64 = 90;
@@ -51,7 +49,7 @@ pub struct KeyCache {
     inner: std::sync::RwLock<Option<(Arc<KeySet>, i64)>>,
     /// One reload at a time.
     reload: Mutex<()>,
-    clients: std::sync::RwLock<std::collections::HashMap<String, (Arc<ClientRow>, i64)>>,
+    clients: std::sync::RwLock<std::collections::HashMap<String, (Arc<Client>, i64)>>,
     issuer: std::sync::OnceLock<Issuer>,
     /// The server key prepared for checking client secrets.
     secret_verifier: std::sync::OnceLock<client::secret::Verifier>,
@@ -98,11 +96,15 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
-    fn bearer(access_token: String, scope: Option<String>) -> Self {
+    /// `expires_in` is the client's access-token lifetime: an access token
+    /// is checked against blocks and revocations at UserInfo, but a
+    /// resource server that only verifies its signature honours it until
+    /// it expires.
+    fn bearer(access_token: String, scope: Option<String>, lifetime: AccessTokenLifetime) -> Self {
         Self {
             access_token,
             token_type: "Bearer",
-            expires_in: ACCESS_TTL,
+            expires_in: lifetime.secs(),
             scope,
             refresh_token: None,
             id_token: None,
@@ -112,7 +114,7 @@ impl TokenResponse {
 
 /// A client that proved who it is (the cached row, shared).
 #[derive(Debug, Clone)]
-pub struct AuthenticatedClient(pub Arc<ClientRow>);
+pub struct AuthenticatedClient(pub Arc<Client>);
 
 fn oauth(code: ErrorCode, d: &str) -> OAuthError {
     OAuthError::new(code, d)

@@ -58,13 +58,8 @@ impl Nyckel {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        let mut req_scopes = std::collections::BTreeSet::new();
-        if scopes.iter().any(|s| s == "profile") {
-            req_scopes.extend(["name", "given_name", "family_name", "uuid"]);
-        }
-        if scopes.iter().any(|s| s == "ssn") {
-            req_scopes.insert("dk.cpr");
-        }
+        // At UserInfo, everything the scopes release (OIDC Core §5.4).
+        let req_scopes = tokens::scope_claims(&scopes, c.allow_cpr);
         let p = Self::person_claims(&c, &person, &req_scopes, &scopes);
         let mut v = serde_json::to_value(&p).map_err(internal)?;
         v["sub"] = json!(at.sub);
@@ -106,7 +101,7 @@ impl Nyckel {
         c: &AuthenticatedClient,
         token: &str,
     ) -> Result<Result<Value, OAuthError>> {
-        if c.0.auth_method == ClientAuthMethod::None.as_str() {
+        if c.0.auth_method == ClientAuthMethod::None {
             return Ok(Err(oauth(
                 ErrorCode::InvalidClient,
                 "introspection needs an authenticated confidential client",

@@ -125,7 +125,10 @@ impl Nyckel {
     /// on; the old one stays in the JWKS until everything it signed expired.
     pub async fn rotate_keys(&self, who: &str) -> Result<Vec<String>> {
         let now = self.now();
-        let longest = ACCESS_TTL.max(ID_TOKEN_TTL) * 1000;
+        // The longest a client's access tokens may live, not the default:
+        // a key must outlive every token it signed.
+        let longest =
+            i64::from(nyckel_oidc::client::AccessTokenLifetime::MAX).max(ID_TOKEN_TTL) * 1000;
         // Generated before the write transaction (an RSA key takes a while).
         let fresh = SigningAlg::ALL
             .into_iter()
