@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_core::cpr::{Date, PersonRecord};
 use nyckel_core::population::{ImportError, ImportFormat, records};
 use nyckel_service::clock::{Clock as _, SystemClock, local_date};
@@ -97,17 +97,16 @@ pub async fn run(
     tx.append_audit(
         &NewAuditEvent::new(
             format!("operator:{}", operator_name(None)),
-            "population.imported",
-        )
-        .detail(json!({
-            "file": file_name,
-            "source": source,
-            "format": format_name(format),
-            "rows": rows,
-            "inserted": stats.inserted,
-            "changed": stats.changed,
-            "unchanged": stats.unchanged,
-        })),
+            AuditEvent::PopulationImported {
+                file: Some(file_name.to_string()),
+                source: source.to_string(),
+                format: Some(format_name(format).to_string()),
+                rows,
+                inserted: stats.inserted,
+                changed: stats.changed,
+                unchanged: stats.unchanged,
+            },
+        ),
         now,
     )
     .await?;

@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_service::clock::{Clock as _, SystemClock};
 use nyckel_service::config::Config;
 use nyckel_store::{OutboxRow, StoreError};
@@ -124,10 +124,13 @@ pub async fn print(config: &Config, id: &str, format: LetterFormat) -> anyhow::R
     tx.append_audit(
         &NewAuditEvent::new(
             format!("operator:{}", operator_name(None)),
-            "outbox.printed",
+            AuditEvent::LetterPrinted {
+                letter: letter.id.clone(),
+                kind: letter.kind.clone(),
+                format: key.into(),
+            },
         )
-        .subject(letter.identity_id.clone())
-        .detail(json!({ "letter": letter.id, "kind": letter.kind, "format": key })),
+        .subject(letter.identity_id.clone()),
         SystemClock.now_ms(),
     )
     .await?;
@@ -161,9 +164,14 @@ pub async fn dispatched(config: &Config, id: &str, by: Option<&str>) -> anyhow::
         Err(e) => return Err(e.into()),
     }
     tx.append_audit(
-        &NewAuditEvent::new(format!("operator:{by}"), "outbox.dispatched")
-            .subject(letter.identity_id.clone())
-            .detail(json!({ "letter": letter.id, "kind": letter.kind })),
+        &NewAuditEvent::new(
+            format!("operator:{by}"),
+            AuditEvent::LetterDispatched {
+                letter: letter.id.clone(),
+                kind: letter.kind.clone(),
+            },
+        )
+        .subject(letter.identity_id.clone()),
         now,
     )
     .await?;
