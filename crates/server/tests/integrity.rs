@@ -441,3 +441,53 @@ async fn over_https_cookies_are_secure_host_cookies_and_hsts_is_sent() {
         "{flow}"
     );
 }
+
+// ----- an activation code sets one password -----
+
+/// Six logins pass the same activation code (the letter is one-time: only
+/// the first new password it leads to may be set); all six then post a new
+/// password at once. One password is set, one flow goes on, the others are
+/// sent back to log in.
+#[tokio::test]
+async fn one_activation_code_sets_one_password_when_six_flows_post_at_once() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let mut flows = Vec::new();
+        for _ in 0..6 {
+            let b = s.client();
+            let p = b
+                .identify_and_password(&e.user_id.to_string(), e.activation_code.expose())
+                .await;
+            assert!(p.has("autocomplete=\"new-password\""), "{}", p.body);
+            flows.push((b, p.csrf()));
+        }
+        let mut posts = tokio::task::JoinSet::new();
+        for (i, (b, csrf)) in flows.into_iter().enumerate() {
+            posts.spawn(async move {
+                let pw = format!("Rødgrød-{i}-med-fløde");
+                b.post(
+                    "/login/new-password",
+                    &[("csrf", &csrf), ("new_password", &pw), ("confirm", &pw)],
+                )
+                .await
+            });
+        }
+        let mut went_on = 0;
+        while let Some(p) = posts.join_next().await {
+            let p = p.unwrap();
+            assert!(p.status < 500, "{} {}", p.status, p.body);
+            if p.has("Terms of use") {
+                went_on += 1;
+            }
+        }
+        assert_eq!(went_on, 1, "one flow goes on to the terms");
+        assert_eq!(count_action(&s, &e.identity_id, "password.set").await, 1);
+        let mut tx = s.store.read().await.unwrap();
+        let live = tx
+            .find_live_credentials(&e.identity_id, CredentialKind::Password)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(live.len(), 1, "one password is set");
+    }
+}
