@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::client::{AccessTokenLifetime, ClientAuthMethod, GrantType, SubjectType};
 use nyckel_oidc::keys::SigningAlg;
 use nyckel_service::ServiceError;
@@ -556,9 +556,20 @@ pub async fn set_status(
     }
     tx.update_client_status(&args.id, status.as_str()).await?;
     tx.append_audit(
-        &NewAuditEvent::new(who, format!("oidc.client.{verb}"))
-            .subject(format!("client:{}", args.id))
-            .detail(json!({ "name": client.name, "previous_status": client.status })),
+        &NewAuditEvent::new(
+            who,
+            match status {
+                Status::Active => AuditEvent::ClientEnabled {
+                    name: client.name.clone(),
+                    previous_status: client.status.clone(),
+                },
+                Status::Disabled => AuditEvent::ClientDisabled {
+                    name: client.name.clone(),
+                    previous_status: client.status.clone(),
+                },
+            },
+        )
+        .subject(format!("client:{}", args.id)),
         SystemClock.now_ms(),
     )
     .await?;
@@ -587,9 +598,14 @@ pub async fn delete(config: &Config, args: ClientIdArgs) -> anyhow::Result<ExitC
         Err(e) => return Err(e.into()),
     }
     tx.append_audit(
-        &NewAuditEvent::new(who, "oidc.client.deleted")
-            .subject(format!("client:{}", args.id))
-            .detail(json!({ "name": client.name, "status": client.status })),
+        &NewAuditEvent::new(
+            who,
+            AuditEvent::ClientDeleted {
+                name: client.name.clone(),
+                status: client.status.clone(),
+            },
+        )
+        .subject(format!("client:{}", args.id)),
         SystemClock.now_ms(),
     )
     .await?;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use nyckel_core::assurance::AuthMethod;
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_core::cpr::{Date, PersonRecord, Residence, Sex};
 use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::lockout::Trust;
@@ -26,7 +26,6 @@ use nyckel_oidc::client::{ClientAuthMethod, SubjectType};
 use nyckel_server::web::DemoInfo;
 use nyckel_service::clock::SystemClock;
 use nyckel_service::{Enrolled, KeyCardStep, Nyckel, PasswordStep, random_token};
-use serde_json::json;
 
 use crate::cli::GlobalArgs;
 use crate::demo_sp::{self, SpConfig};
@@ -309,13 +308,18 @@ async fn import(nyckel: &Nyckel, people: &[DemoPerson]) -> anyhow::Result<()> {
     let mut tx = nyckel.store.write().await?;
     let stats = tx.upsert_persons(&records, now, "demo").await?;
     tx.append_audit(
-        &NewAuditEvent::new("system", "population.imported").detail(json!({
-            "source": "demo",
-            "rows": records.len(),
-            "inserted": stats.inserted,
-            "changed": stats.changed,
-            "unchanged": stats.unchanged,
-        })),
+        &NewAuditEvent::new(
+            "system",
+            AuditEvent::PopulationImported {
+                file: None,
+                source: "demo".into(),
+                format: None,
+                rows: records.len() as u64,
+                inserted: stats.inserted,
+                changed: stats.changed,
+                unchanged: stats.unchanged,
+            },
+        ),
         now,
     )
     .await?;

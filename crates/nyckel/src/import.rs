@@ -13,13 +13,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_core::cpr::{Date, PersonRecord};
 use nyckel_core::population::{ImportError, ImportFormat, records};
 use nyckel_service::clock::{Clock as _, SystemClock, local_date};
 use nyckel_service::config::Config;
 use nyckel_store::{Dialect, IMPORT_CHUNK, ImportStats};
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::{EXIT_FAILURE, operator_name, settings};
@@ -97,17 +96,16 @@ pub async fn run(
     tx.append_audit(
         &NewAuditEvent::new(
             format!("operator:{}", operator_name(None)),
-            "population.imported",
-        )
-        .detail(json!({
-            "file": file_name,
-            "source": source,
-            "format": format_name(format),
-            "rows": rows,
-            "inserted": stats.inserted,
-            "changed": stats.changed,
-            "unchanged": stats.unchanged,
-        })),
+            AuditEvent::PopulationImported {
+                file: Some(file_name.to_string()),
+                source: source.to_string(),
+                format: Some(format_name(format).to_string()),
+                rows,
+                inserted: stats.inserted,
+                changed: stats.changed,
+                unchanged: stats.unchanged,
+            },
+        ),
         now,
     )
     .await?;

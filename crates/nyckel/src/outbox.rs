@@ -6,13 +6,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use nyckel_core::audit::NewAuditEvent;
 use nyckel_service::clock::{Clock as _, SystemClock};
 use nyckel_service::config::Config;
-use nyckel_store::{OutboxRow, StoreError};
+use nyckel_service::letters::{self, Dispatched, Letter, Printed};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::cli::LetterFormat;
 use crate::{EXIT_FAILURE, json, local_time, operator_name, settings};
@@ -33,10 +30,9 @@ struct LetterJson<'a> {
 
 pub async fn list(config: &Config, all: bool, as_json: bool) -> anyhow::Result<ExitCode> {
     let store = settings::open_store(config).await?;
-    let mut tx = store.read().await?;
-    let letters = tx.find_letters(all).await?;
-    tx.commit().await?;
+    let letters = letters::list(&store, all).await;
     store.close().await;
+    let letters = letters?;
 
     if as_json {
         let rows: Vec<LetterJson<'_>> = letters
@@ -96,88 +92,70 @@ pub async fn list(config: &Config, all: bool, as_json: bool) -> anyhow::Result<E
 
 pub async fn print(config: &Config, id: &str, format: LetterFormat) -> anyhow::Result<ExitCode> {
     let store = settings::open_store(config).await?;
-    let mut tx = store.write().await?;
-    let Some(letter) = tx.find_letter(id).await? else {
-        eprintln!("error: no letter {id} in the outbox");
-        return Ok(ExitCode::from(EXIT_FAILURE));
+    let (f, name) = match format {
+        LetterFormat::Text => (letters::LetterFormat::Text, "text"),
+        LetterFormat::Html => (letters::LetterFormat::Html, "HTML"),
     };
-    let Some(body) = &letter.body else {
-        eprintln!(
-            "error: letter {id} was dispatched{}: its content is no longer kept",
-            dispatched_note(&letter)
-        );
-        return Ok(ExitCode::from(EXIT_FAILURE));
-    };
-    let body: serde_json::Value =
-        serde_json::from_str(body).with_context(|| format!("letter {id} has a corrupt body"))?;
-    let (key, name) = match format {
-        LetterFormat::Text => ("text", "text"),
-        LetterFormat::Html => ("html", "HTML"),
-    };
-    let Some(content) = body.get(key).and_then(|v| v.as_str()) else {
-        eprintln!(
-            "error: letter {id} ({}) has no {name} version; try --format text",
-            letter.kind
-        );
-        return Ok(ExitCode::from(EXIT_FAILURE));
-    };
-    tx.append_audit(
-        &NewAuditEvent::new(
-            format!("operator:{}", operator_name(None)),
-            "outbox.printed",
-        )
-        .subject(letter.identity_id.clone())
-        .detail(json!({ "letter": letter.id, "kind": letter.kind, "format": key })),
-        SystemClock.now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
+    let printed = letters::print(&store, id, f, &operator_name(None), SystemClock.now_ms()).await;
     store.close().await;
-    print!("{content}");
-    if !content.ends_with('\n') {
-        println!();
+    match printed? {
+        Printed::Content(content) => {
+            print!("{content}");
+            if !content.ends_with('\n') {
+                println!();
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Printed::NotFound => {
+            eprintln!("error: no letter {id} in the outbox");
+            Ok(ExitCode::from(EXIT_FAILURE))
+        }
+        Printed::Dispatched(letter) => {
+            eprintln!(
+                "error: letter {id} was dispatched{}: its content is no longer kept",
+                dispatched_note(&letter)
+            );
+            Ok(ExitCode::from(EXIT_FAILURE))
+        }
+        Printed::NoSuchFormat(letter) => {
+            eprintln!(
+                "error: letter {id} ({}) has no {name} version; try --format text",
+                letter.kind
+            );
+            Ok(ExitCode::from(EXIT_FAILURE))
+        }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn dispatched(config: &Config, id: &str, by: Option<&str>) -> anyhow::Result<ExitCode> {
     let by = operator_name(by);
-    let now = SystemClock.now_ms();
     let store = settings::open_store(config).await?;
-    let mut tx = store.write().await?;
-    let Some(letter) = tx.find_letter(id).await? else {
-        eprintln!("error: no letter {id} in the outbox");
-        return Ok(ExitCode::from(EXIT_FAILURE));
-    };
-    match tx.update_letter_dispatched(id, &by, now).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
+    let outcome = letters::mark_dispatched(&store, id, &by, SystemClock.now_ms()).await;
+    store.close().await;
+    match outcome? {
+        Dispatched::Done(letter) => {
+            println!(
+                "letter {id} ({}, to {}) marked dispatched by {by}; its content is forgotten",
+                letter.kind, letter.recipient
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Dispatched::NotFound => {
+            eprintln!("error: no letter {id} in the outbox");
+            Ok(ExitCode::from(EXIT_FAILURE))
+        }
+        Dispatched::Already(letter) => {
             eprintln!(
                 "error: letter {id} was already dispatched{}",
                 dispatched_note(&letter)
             );
-            return Ok(ExitCode::from(EXIT_FAILURE));
+            Ok(ExitCode::from(EXIT_FAILURE))
         }
-        Err(e) => return Err(e.into()),
     }
-    tx.append_audit(
-        &NewAuditEvent::new(format!("operator:{by}"), "outbox.dispatched")
-            .subject(letter.identity_id.clone())
-            .detail(json!({ "letter": letter.id, "kind": letter.kind })),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    store.close().await;
-    println!(
-        "letter {id} ({}, to {}) marked dispatched by {by}; its content is forgotten",
-        letter.kind, letter.recipient
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// ` on 2026-05-01 14:03 by anna`, as far as known.
-fn dispatched_note(l: &OutboxRow) -> String {
+fn dispatched_note(l: &Letter) -> String {
     let mut note = String::new();
     if let Some(at) = l.dispatched_at {
         note.push_str(&format!(" on {}", local_time(at)));

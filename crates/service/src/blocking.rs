@@ -1,10 +1,9 @@
 //! Blocking and unblocking (R-BLOCK), and [`may_act`]: the one check that
 //! an identity may act now, behind every grant, endpoint and page.
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, BlockedPart, NewAuditEvent};
 use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus, TransitionError};
 use nyckel_store::{IdentityRow, StoreError, Tx};
-use serde_json::json;
 
 use crate::*;
 
@@ -85,12 +84,14 @@ impl Nyckel {
             }
         }
         tx.append_audit(
-            &NewAuditEvent::new(who, "block")
-                .subject(identity.id.clone())
-                .detail(json!({
-                    "what": target_name(target),
-                    "reason": reason,
-                })),
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::Blocked {
+                    what: target.part(),
+                    reason: reason.into(),
+                },
+            )
+            .subject(identity.id.clone()),
             now,
         )
         .await?;
@@ -180,13 +181,15 @@ impl Nyckel {
             }
         }
         tx.append_audit(
-            &NewAuditEvent::new(who, "unblock")
-                .subject(identity.id.clone())
-                .detail(json!({
-                    "what": target_name(target),
-                    "reason": reason,
-                    "letter": letter,
-                })),
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::Unblocked {
+                    what: target.part(),
+                    reason: reason.into(),
+                    letter: letter.clone(),
+                },
+            )
+            .subject(identity.id.clone()),
             now,
         )
         .await?;
@@ -195,18 +198,22 @@ impl Nyckel {
     }
 }
 
-fn target_name(t: BlockTarget) -> &'static str {
-    match t {
-        BlockTarget::Password => "password",
-        BlockTarget::KeyCard => "key-card",
-        BlockTarget::Identity => "identity",
+impl BlockTarget {
+    /// What the audit entry names.
+    pub fn part(self) -> BlockedPart {
+        match self {
+            BlockTarget::Password => BlockedPart::Password,
+            BlockTarget::KeyCard => BlockedPart::KeyCard,
+            BlockTarget::Identity => BlockedPart::Identity,
+        }
     }
 }
 
 /// May this identity act now: the one check of a person's status behind
-/// every grant, UserInfo, CPR match and introspection. `None` if the
-/// identity is unknown or may not log in (blocked, revoked): a code, refresh
-/// token or access token issued before a block is worth nothing after it.
+/// every grant, UserInfo, CPR match, introspection and My nyckel's
+/// session. `None` if the identity is unknown or may not log in (blocked,
+/// revoked): a code, refresh token, access token or session made before a
+/// block is worth nothing after it.
 pub async fn may_act(tx: &mut Tx, identity_id: &str) -> Result<Option<IdentityRow>> {
     Ok(tx
         .find_identity(identity_id)

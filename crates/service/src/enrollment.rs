@@ -2,7 +2,7 @@
 //! records the identity, its credentials and letters, audited, in one
 //! transaction.
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_core::cpr::Cpr;
 use nyckel_core::credential::{CredentialKind, CredentialStatus};
 use nyckel_core::enrollment::{self, Channel, DocumentKind, EnrollmentRequest, Witness};
@@ -152,15 +152,17 @@ impl Nyckel {
         )
         .await?;
         tx.append_audit(
-            &NewAuditEvent::new(actor, "enrollment.accepted")
-                .subject(identity.id.clone())
-                .detail(json!({
-                    "user_id": user_id.to_string(),
-                    "channel": channel.as_str(),
-                    "documents": docs,
-                    "witness": witness_person.is_some(),
-                    "letters": [letter1.clone(), letter2.clone()],
-                })),
+            &NewAuditEvent::new(
+                actor,
+                AuditEvent::EnrollmentAccepted {
+                    user_id: user_id.to_string(),
+                    channel: channel.as_str().into(),
+                    documents: docs.clone(),
+                    witness: witness_person.is_some(),
+                    letters: vec![letter1.clone(), letter2.clone()],
+                },
+            )
+            .subject(identity.id.clone()),
             now,
         )
         .await?;
@@ -200,8 +202,14 @@ impl Nyckel {
             now,
         )
         .await?;
-        let mut event = NewAuditEvent::new(format!("operator:{officer}"), "enrollment.refused")
-            .detail(json!({ "rule": rule, "channel": channel.as_str(), "documents": docs }));
+        let mut event = NewAuditEvent::new(
+            format!("operator:{officer}"),
+            AuditEvent::EnrollmentRefused {
+                rule: rule.into(),
+                channel: channel.as_str().into(),
+                documents: docs.to_vec(),
+            },
+        );
         if let Some(p) = person_id {
             event = event.subject(format!("person:{p}"));
         }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod enrollment;
 pub mod hashing;
+pub mod letters;
 pub mod login;
 pub mod my;
 pub mod provider;

@@ -7,9 +7,8 @@
 use std::collections::BTreeSet;
 
 use nyckel_core::alias::Alias;
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_store::StoreError;
-use serde_json::json;
 
 use crate::{Nyckel, Result};
 
@@ -97,9 +96,8 @@ impl Nyckel {
             r => r?,
         }
         tx.append_audit(
-            &NewAuditEvent::new(format!("holder:{}", identity.user_id), "alias.set")
-                .subject(identity.id.clone())
-                .detail(json!({})),
+            &NewAuditEvent::new(format!("holder:{}", identity.user_id), AuditEvent::AliasSet)
+                .subject(identity.id.clone()),
             now,
         )
         .await?;
@@ -134,9 +132,11 @@ impl Nyckel {
             .insert_register_report(&identity.id, &identity.person_id, note, now)
             .await?;
         tx.append_audit(
-            &NewAuditEvent::new(format!("holder:{}", identity.user_id), "register.reported")
-                .subject(identity.id.clone())
-                .detail(json!({ "report": id })),
+            &NewAuditEvent::new(
+                format!("holder:{}", identity.user_id),
+                AuditEvent::RegisterReported { report: id },
+            )
+            .subject(identity.id.clone()),
             now,
         )
         .await?;

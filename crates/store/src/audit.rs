@@ -48,13 +48,14 @@ impl Tx {
             .await?;
         let seq: i64 = head.try_get("seq")?;
         let prev = hash32(head.try_get("hash")?)?;
-        let detail = event.detail.to_string();
+        let (action, detail) = event.event.to_stored();
+        let detail = detail.to_string();
         let hash = entry_hash(
             &prev,
             seq,
             now,
             &event.actor,
-            &event.action,
+            &action,
             event.subject.as_deref(),
             &detail,
         );
@@ -64,7 +65,7 @@ impl Tx {
         .bind(seq)
         .bind(now)
         .bind(event.actor.clone())
-        .bind(event.action.clone())
+        .bind(action)
         .bind(event.subject.clone())
         .bind(detail)
         .bind(prev.to_vec())

@@ -1,7 +1,7 @@
 //! The store suite: every test runs on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use nyckel_core::audit::{ChainError, NewAuditEvent};
+use nyckel_core::audit::{AuditEvent, ChainError, NewAuditEvent};
 use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
 use nyckel_core::credential::{CredentialKind, CredentialStatus, IdentityStatus};
 use nyckel_core::ids::UserId;
@@ -315,9 +315,13 @@ async fn append(store: &Store, n: usize) {
     for i in 0..n {
         let mut tx = store.write().await.unwrap();
         tx.append_audit(
-            &NewAuditEvent::new("system", "test.event")
-                .subject("s1")
-                .detail(serde_json::json!({ "i": i })),
+            &NewAuditEvent::new(
+                "system",
+                AuditEvent::CodeReplayed {
+                    revoked_tokens: i as u64,
+                },
+            )
+            .subject("s1"),
             1000 + i as i64,
         )
         .await
@@ -389,8 +393,12 @@ async fn concurrent_audit_appends_keep_the_chain() {
                 for i in 0..10 {
                     let mut tx = store.write().await.unwrap();
                     tx.append_audit(
-                        &NewAuditEvent::new(format!("t{t}"), "x")
-                            .detail(serde_json::json!({"i": i})),
+                        &NewAuditEvent::new(
+                            format!("t{t}"),
+                            AuditEvent::CodeReplayed {
+                                revoked_tokens: i as u64,
+                            },
+                        ),
                         i,
                     )
                     .await

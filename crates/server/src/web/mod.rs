@@ -5,6 +5,7 @@
 //! SHA-256 keys the database rows, so flows and sessions survive a restart
 //! and are shared by several server processes.
 
+mod activity;
 mod errors;
 mod login;
 mod my;

@@ -68,42 +68,6 @@ fn status_text(s: CredentialStatus) -> &'static str {
     }
 }
 
-fn activity_text(action: &str, detail: &serde_json::Value) -> String {
-    let d = |k: &str| {
-        detail
-            .get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_owned()
-    };
-    match action {
-        "login.succeeded" => format!("Logged in to {}", d("service")),
-        "login.failed" => match d("reason").as_str() {
-            "wrong-key-card" => "Wrong key-card code entered".into(),
-            "wrong-password" | "wrong-activation-code" => "Wrong password entered".into(),
-            _ => "Failed login attempt".into(),
-        },
-        "block" => format!("Blocked: {}", what_text(&d("what"))),
-        "unblock" => format!("Unblocked: {}", what_text(&d("what"))),
-        "credential.blocked" => {
-            format!("{} blocked after too many wrong attempts", d("credential"))
-        }
-        "credential.untrusted-locked" => {
-            "Logins from unknown devices paused after wrong attempts".into()
-        }
-        "password.set" => "Password chosen".into(),
-        "terms.accepted" => "Terms of use accepted".into(),
-        "identity.activated" => "nyckel activated".into(),
-        "enrollment.accepted" => "nyckel issued".into(),
-        "key-card.ordered" => "New key card sent".into(),
-        "alias.set" => "Username changed".into(),
-        "oidc.consent.given" => "Allowed a service to get your details".into(),
-        "oidc.consent.withdrawn" => "Withdrew a service's access to your details".into(),
-        "register.reported" => "Reported wrong name or address".into(),
-        other => other.to_owned(),
-    }
-}
-
 /// What a consent gives the service, from the claims it releases
 /// ([`nyckel_oidc::tokens::scope_claims`], as the consent screen says it).
 fn consent_text(claims: &std::collections::BTreeSet<&'static str>) -> String {
@@ -139,15 +103,6 @@ pub(crate) async fn withdraw(
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s))
-}
-
-fn what_text(what: &str) -> &'static str {
-    match what {
-        "password" => "password",
-        "key-card" => "key card",
-        "identity" => "your whole nyckel",
-        _ => "a credential",
-    }
 }
 
 #[derive(Deserialize)]
@@ -226,15 +181,11 @@ async fn page(
         .activity
         .iter()
         .map(|e| {
-            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            let event = e.event();
             pages::ActivityView {
                 when: local_time(e.at),
-                what: activity_text(&e.action, &detail),
-                place: detail
-                    .get("ip")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_owned(),
+                what: super::activity::text(&event),
+                place: super::activity::place(&event),
             }
         })
         .collect();

@@ -58,7 +58,7 @@ impl Nyckel {
         if identity.status == IdentityStatus::PendingActivation {
             tx.update_identity_activated(&identity.id, now).await?;
             tx.append_audit(
-                &NewAuditEvent::new(holder(&identity.user_id), "identity.activated")
+                &NewAuditEvent::new(holder(&identity.user_id), AuditEvent::IdentityActivated)
                     .subject(identity.id.clone()),
                 now,
             )
@@ -92,9 +92,18 @@ impl Nyckel {
         .await?;
         if entry == LoginEntry::MyNyckel {
             tx.append_audit(
-                &NewAuditEvent::new(holder(&identity.user_id), "login.succeeded")
-                    .subject(identity.id.clone())
-                    .detail(json!({ "amr": amr, "loa": loa, "ip": ip, "service": "My nyckel" })),
+                &NewAuditEvent::new(
+                    holder(&identity.user_id),
+                    AuditEvent::LoginSucceeded {
+                        service: "My nyckel".into(),
+                        client_id: None,
+                        scope: None,
+                        amr: Some(amr.iter().map(|a| (*a).to_owned()).collect()),
+                        loa: Some(loa.to_string()),
+                        ip: (!ip.is_empty()).then(|| ip.to_owned()),
+                    },
+                )
+                .subject(identity.id.clone()),
                 now,
             )
             .await?;

@@ -27,7 +27,7 @@ impl Nyckel {
         {
             return Ok(());
         }
-        self.record_failure_because(tx, &identity, &card, "", "unanswered-key-card")
+        self.record_failure_because(tx, &identity, &card, "", LoginFailure::UnansweredKeyCard)
             .await?;
         Ok(())
     }
@@ -42,7 +42,7 @@ impl Nyckel {
         identity: &IdentityRow,
         credential: &CredentialRow,
         ip: &str,
-        reason: &str,
+        reason: LoginFailure,
     ) -> Result<lockout::Settlement> {
         let trust = Trust::TrustedDevice;
         let now = self.now();
@@ -114,7 +114,7 @@ impl Nyckel {
             for key in tx.supersede_shown_keys(&card.id, now).await? {
                 let _ = key;
                 let settlement = self
-                    .record_failure_because(tx, identity, card, "", "unanswered-key-card")
+                    .record_failure_because(tx, identity, card, "", LoginFailure::UnansweredKeyCard)
                     .await?;
                 blocked |= settlement == lockout::Settlement::Block;
             }
@@ -211,7 +211,7 @@ impl Nyckel {
             // The key card is behind a correct password: count every failure
             // as trusted, so that five wrong codes block the card.
             let settlement = self
-                .record_failure_because(tx, identity, &card, ip, "wrong-key-card")
+                .record_failure_because(tx, identity, &card, ip, LoginFailure::WrongKeyCard)
                 .await?;
             return Ok((
                 if matches!(settlement, lockout::Settlement::Block) {
@@ -269,13 +269,15 @@ impl Nyckel {
                     .issue_key_card(tx, identity, &person, CredentialStatus::Pending, now)
                     .await?;
                 tx.append_audit(
-                    &NewAuditEvent::new("system", "key-card.ordered")
-                        .subject(identity.id.clone())
-                        .detail(json!({
-                            "card_id": new_card.card_id,
-                            "letter": letter,
-                            "keys_left_on_old_card": remaining,
-                        })),
+                    &NewAuditEvent::new(
+                        "system",
+                        AuditEvent::KeyCardOrdered {
+                            card_id: new_card.card_id.clone(),
+                            letter,
+                            keys_left_on_old_card: remaining as i64,
+                        },
+                    )
+                    .subject(identity.id.clone()),
                     now,
                 )
                 .await?;

@@ -12,7 +12,7 @@
 
 use nyckel_core::alias::LoginName;
 use nyckel_core::assurance::AuthMethod;
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, LoginFailure, NewAuditEvent};
 use nyckel_core::authn::flow::{AnsweringKey, Stored};
 use nyckel_core::credential::{CredentialKind, CredentialStatus, IdentityStatus};
 use nyckel_core::keycard::{self, KeyNumber};
@@ -21,7 +21,6 @@ use nyckel_core::password::{PasswordPolicy, PasswordRejection, check_password};
 use nyckel_core::secret::{SecretString, ct_eq};
 use nyckel_oidc::request::AuthorizationRequest;
 use nyckel_store::{CredentialRow, IdentityRow, NewCredential, StoreError, Tx};
-use serde_json::json;
 
 use crate::*;
 

@@ -105,7 +105,7 @@ impl Nyckel {
         )
         .await?;
         tx.append_audit(
-            &NewAuditEvent::new(holder(&identity.user_id), "password.set")
+            &NewAuditEvent::new(holder(&identity.user_id), AuditEvent::PasswordSet)
                 .subject(identity.id.clone()),
             now,
         )

@@ -113,10 +113,11 @@ impl Nyckel {
     ) -> Result<(PasswordStep, Option<SuccessToSettle>)> {
         let Some(identity) = identity else {
             self.hasher.pad(input).await?;
-            self.audit_anonymous(
-                "login.failed",
-                json!({ "reason": "unknown-user", "ip": ip }),
-            )
+            self.audit_anonymous(AuditEvent::LoginFailed {
+                reason: LoginFailure::UnknownUser,
+                trust: None,
+                ip: ip_of(ip),
+            })
             .await?;
             return Ok((PasswordStep::Refused, None));
         };
@@ -133,13 +134,13 @@ impl Nyckel {
         // Failures count against the credential the holder is expected to use.
         let Some(counted) = password.clone().or_else(|| code.clone()) else {
             self.hasher.pad(input).await?;
-            self.audit_login_failure(identity, "no-credential", trust, ip)
+            self.audit_login_failure(identity, LoginFailure::NoCredential, trust, ip)
                 .await?;
             return Ok((PasswordStep::Refused, None));
         };
         if counted.status.is_blocked() {
             self.hasher.pad(input).await?;
-            self.audit_login_failure(identity, "locked", trust, ip)
+            self.audit_login_failure(identity, LoginFailure::Locked, trust, ip)
                 .await?;
             return Ok((PasswordStep::Refused, None));
         }
@@ -180,8 +181,8 @@ impl Nyckel {
             }
             None => {
                 let mut tx = self.store.write().await?;
-                let reason = format!("wrong-{}", counted.kind.as_str());
-                self.settle_failure_in(&mut tx, identity, &counted, &reservation, ip, &reason)
+                let reason = LoginFailure::wrong(counted.kind.as_str());
+                self.settle_failure_in(&mut tx, identity, &counted, &reservation, ip, reason)
                     .await?;
                 tx.commit().await?;
                 Ok((PasswordStep::Refused, None))
@@ -230,11 +231,15 @@ impl Nyckel {
                         .await?;
                 }
                 tx.append_audit(
-                    &NewAuditEvent::new("anonymous", "login.failed")
-                        .subject(identity.id.clone())
-                        .detail(
-                            json!({ "reason": "locked", "trust": trust_name(trust), "ip": ip }),
-                        ),
+                    &NewAuditEvent::new(
+                        "anonymous",
+                        AuditEvent::LoginFailed {
+                            reason: LoginFailure::Locked,
+                            trust: Some(trust_name(trust).into()),
+                            ip: ip_of(ip),
+                        },
+                    )
+                    .subject(identity.id.clone()),
                     now,
                 )
                 .await?;
@@ -307,7 +312,7 @@ impl Nyckel {
         credential: &CredentialRow,
         reservation: &lockout::Reservation,
         ip: &str,
-        reason: &str,
+        reason: LoginFailure,
     ) -> Result<lockout::Settlement> {
         let now = self.now();
         let settlement = lockout::settle_failure(&self.config.lockout, reservation, now / 1000);
@@ -317,13 +322,15 @@ impl Nyckel {
         self.apply_settlement(tx, identity, credential, settlement)
             .await?;
         tx.append_audit(
-            &NewAuditEvent::new("anonymous", "login.failed")
-                .subject(identity.id.clone())
-                .detail(json!({
-                    "reason": reason,
-                    "trust": trust_name(reservation.trust),
-                    "ip": ip,
-                })),
+            &NewAuditEvent::new(
+                "anonymous",
+                AuditEvent::LoginFailed {
+                    reason,
+                    trust: Some(trust_name(reservation.trust).into()),
+                    ip: ip_of(ip),
+                },
+            )
+            .subject(identity.id.clone()),
             now,
         )
         .await?;
@@ -350,13 +357,15 @@ impl Nyckel {
                 )
                 .await?;
                 tx.append_audit(
-                    &NewAuditEvent::new("system", "credential.blocked")
-                        .subject(identity.id.clone())
-                        .detail(json!({
-                            "credential": credential.kind.as_str(),
-                            "credential_id": credential.id,
-                            "reason": "too many wrong attempts",
-                        })),
+                    &NewAuditEvent::new(
+                        "system",
+                        AuditEvent::CredentialBlocked {
+                            credential: credential.kind.as_str().into(),
+                            credential_id: credential.id.clone(),
+                            reason: "too many wrong attempts".into(),
+                        },
+                    )
+                    .subject(identity.id.clone()),
                     now,
                 )
                 .await?;
@@ -367,12 +376,14 @@ impl Nyckel {
                     .await?
                 {
                     tx.append_audit(
-                        &NewAuditEvent::new("system", "credential.untrusted-locked")
-                            .subject(identity.id.clone())
-                            .detail(json!({
-                                "credential": credential.kind.as_str(),
-                                "until": until,
-                            })),
+                        &NewAuditEvent::new(
+                            "system",
+                            AuditEvent::CredentialUntrustedLocked {
+                                credential: credential.kind.as_str().into(),
+                                until,
+                            },
+                        )
+                        .subject(identity.id.clone()),
                         now,
                     )
                     .await?;
@@ -386,15 +397,21 @@ impl Nyckel {
     pub(crate) async fn audit_login_failure(
         &self,
         identity: &IdentityRow,
-        reason: &str,
+        reason: LoginFailure,
         trust: Trust,
         ip: &str,
     ) -> Result<()> {
         let mut tx = self.store.write().await?;
         tx.append_audit(
-            &NewAuditEvent::new("anonymous", "login.failed")
-                .subject(identity.id.clone())
-                .detail(json!({ "reason": reason, "trust": trust_name(trust), "ip": ip })),
+            &NewAuditEvent::new(
+                "anonymous",
+                AuditEvent::LoginFailed {
+                    reason,
+                    trust: Some(trust_name(trust).into()),
+                    ip: ip_of(ip),
+                },
+            )
+            .subject(identity.id.clone()),
             self.now(),
         )
         .await?;
@@ -402,17 +419,10 @@ impl Nyckel {
         Ok(())
     }
 
-    pub(crate) async fn audit_anonymous(
-        &self,
-        action: &str,
-        detail: serde_json::Value,
-    ) -> Result<()> {
+    pub(crate) async fn audit_anonymous(&self, event: AuditEvent) -> Result<()> {
         let mut tx = self.store.write().await?;
-        tx.append_audit(
-            &NewAuditEvent::new("anonymous", action).detail(detail),
-            self.now(),
-        )
-        .await?;
+        tx.append_audit(&NewAuditEvent::new("anonymous", event), self.now())
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -569,4 +579,9 @@ async fn settle_success_in(
     tx.release_attempts(&credential.id, trust, n, forget, None)
         .await?;
     Ok(())
+}
+
+/// The address for an audit entry: none when the step had none (the sweep).
+fn ip_of(ip: &str) -> Option<String> {
+    (!ip.is_empty()).then(|| ip.to_owned())
 }

@@ -19,9 +19,13 @@ impl Nyckel {
             tx.insert_terms_acceptance(&identity.id, nyckel_core::terms::VERSION, now)
                 .await?;
             tx.append_audit(
-                &NewAuditEvent::new(holder(&identity.user_id), "terms.accepted")
-                    .subject(identity.id.clone())
-                    .detail(json!({ "version": nyckel_core::terms::VERSION })),
+                &NewAuditEvent::new(
+                    holder(&identity.user_id),
+                    AuditEvent::TermsAccepted {
+                        version: nyckel_core::terms::VERSION,
+                    },
+                )
+                .subject(identity.id.clone()),
                 now,
             )
             .await?;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_core::secret::SecretString;
 use nyckel_oidc::client::{self, AccessTokenLifetime, ClientAuthMethod, GrantType, SubjectType};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
@@ -11,7 +11,7 @@ use nyckel_oidc::grant::PresentedClient;
 use nyckel_oidc::keys::SigningAlg;
 use nyckel_oidc::request::ClientView;
 use nyckel_store::ClientRow;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::*;
 use crate::{Nyckel, Result, ServiceError};
@@ -264,11 +264,16 @@ impl Nyckel {
         let mut tx = self.store.write().await?;
         tx.insert_client(&row).await?;
         tx.append_audit(
-            &NewAuditEvent::new(who, "oidc.client.added")
-                .subject(format!("client:{client_id}"))
-                .detail(json!({
-                    "name": name, "auth_method": auth_method.as_str(), "allow_cpr": allow_cpr,
-                })),
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::ClientAdded {
+                    name: name.to_owned(),
+                    auth_method: auth_method.as_str().into(),
+                    allow_cpr,
+                    access_token_lifetime: Some(access_token_lifetime.secs()),
+                },
+            )
+            .subject(format!("client:{client_id}")),
             now,
         )
         .await?;
@@ -314,9 +319,13 @@ impl Nyckel {
         tx.update_client_id_token_alg(client_id, alg.as_str())
             .await?;
         tx.append_audit(
-            &NewAuditEvent::new(who, "oidc.client.changed")
-                .subject(format!("client:{client_id}"))
-                .detail(json!({ "id_token_alg": alg.as_str() })),
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::ClientChanged {
+                    id_token_alg: alg.as_str().into(),
+                },
+            )
+            .subject(format!("client:{client_id}")),
             now,
         )
         .await?;
@@ -351,7 +360,7 @@ impl Nyckel {
         let g = client::secret::generate(&mut rand::rng(), self.secret().bytes(), client_id);
         tx.update_client_secret_hash(client_id, &g.stored).await?;
         tx.append_audit(
-            &NewAuditEvent::new(who, "oidc.client.secret-rotated")
+            &NewAuditEvent::new(who, AuditEvent::ClientSecretRotated)
                 .subject(format!("client:{client_id}")),
             now,
         )

@@ -1,11 +1,10 @@
 //! Authorization codes: issued after a completed login (and consent).
 
 use nyckel_core::assurance::{AuthMethod, Loa};
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::grant::CodeBinding;
 use nyckel_oidc::request::AuthorizationRequest;
 use nyckel_oidc::tokens::{self};
-use serde_json::json;
 
 use super::*;
 use crate::{Nyckel, Result};
@@ -52,9 +51,18 @@ impl Nyckel {
             .map(|c| c.name)
             .unwrap_or_default();
         tx.append_audit(
-            &NewAuditEvent::new("system", "login.succeeded").subject(identity_id.to_owned()).detail(json!({
-                "service": client, "client_id": req.client_id, "scope": req.scope_string(), "loa": level.as_str(), "ip": ip,
-            })),
+            &NewAuditEvent::new(
+                "system",
+                AuditEvent::LoginSucceeded {
+                    service: client,
+                    client_id: Some(req.client_id.clone()),
+                    scope: Some(req.scope_string()),
+                    amr: None,
+                    loa: Some(level.as_str().into()),
+                    ip: (!ip.is_empty()).then(|| ip.to_owned()),
+                },
+            )
+            .subject(identity_id.to_owned()),
             now,
         )
         .await?;

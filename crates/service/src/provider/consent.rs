@@ -1,8 +1,7 @@
 //! Consent: whether the holder must be asked, recording and withdrawing it.
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::request::AuthorizationRequest;
-use serde_json::json;
 
 use crate::{Nyckel, Result};
 
@@ -36,10 +35,19 @@ impl Nyckel {
         let mut tx = self.store.write().await?;
         tx.upsert_consent(identity_id, &req.client_id, &req.scope_string(), now)
             .await?;
+        // A copy of the provider's name: the entry names it after the
+        // client is deleted.
+        let service = tx.find_client(&req.client_id).await?.map(|c| c.name);
         tx.append_audit(
-            &NewAuditEvent::new(who, "oidc.consent.given")
-                .subject(identity_id.to_owned())
-                .detail(json!({ "client_id": req.client_id, "scope": req.scope_string() })),
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::ConsentGiven {
+                    client_id: req.client_id.clone(),
+                    service,
+                    scope: req.scope_string(),
+                },
+            )
+            .subject(identity_id.to_owned()),
             now,
         )
         .await?;
@@ -57,10 +65,16 @@ impl Nyckel {
         let mut tx = self.store.write().await?;
         let removed = tx.delete_consent(identity_id, client_id).await?;
         if removed {
+            let service = tx.find_client(client_id).await?.map(|c| c.name);
             tx.append_audit(
-                &NewAuditEvent::new(who, "oidc.consent.withdrawn")
-                    .subject(identity_id.to_owned())
-                    .detail(json!({ "client_id": client_id })),
+                &NewAuditEvent::new(
+                    who,
+                    AuditEvent::ConsentWithdrawn {
+                        client_id: client_id.to_owned(),
+                        service,
+                    },
+                )
+                .subject(identity_id.to_owned()),
                 now,
             )
             .await?;

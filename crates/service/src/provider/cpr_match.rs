@@ -1,10 +1,9 @@
 //! CPR match: yes/no for providers not entitled to the CPR number.
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::tokens::AccessTokenClaims;
 use nyckel_store::StoreError;
-use serde_json::json;
 
 use super::*;
 use crate::blocking::may_act;
@@ -62,9 +61,11 @@ impl Nyckel {
         let matched =
             nyckel_core::cpr::Cpr::parse(typed, today).is_ok_and(|c| c == person.record.cpr);
         tx.append_audit(
-            &NewAuditEvent::new(format!("client:{}", at.client_id), "oidc.cpr-match")
-                .subject(identity_id.clone())
-                .detail(json!({ "matched": matched })),
+            &NewAuditEvent::new(
+                format!("client:{}", at.client_id),
+                AuditEvent::CprMatch { matched },
+            )
+            .subject(identity_id.clone()),
             now,
         )
         .await?;

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::Issuer;
 use nyckel_oidc::keys::{self, KeySet, SigningAlg, SigningKey};
 use nyckel_store::SigningKeyRow;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::*;
 use crate::{Nyckel, Result};
@@ -143,7 +143,12 @@ impl Nyckel {
             tx.insert_signing_key(&row).await?;
         }
         tx.append_audit(
-            &NewAuditEvent::new(who, "oidc.keys.rotated").detail(json!({ "new_kids": kids })),
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::KeysRotated {
+                    new_kids: kids.clone(),
+                },
+            ),
             now,
         )
         .await?;

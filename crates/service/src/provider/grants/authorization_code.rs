@@ -4,13 +4,12 @@
 //! to act ([`may_act`]). A replayed code revokes the token family it
 //! started (§4.1.2).
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::client::GrantType;
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::keys::KeySet;
 use nyckel_oidc::tokens;
 use nyckel_store::Redeemed;
-use serde_json::json;
 
 use super::super::{Client, Grant, TokenResponse, blocked, internal, oauth};
 use crate::blocking::may_act;
@@ -43,9 +42,11 @@ pub(in crate::provider) async fn handle(
                 .revoke_tokens(row.family_id.as_deref(), Some(&code_hash), now)
                 .await?;
             tx.append_audit(
-                &NewAuditEvent::new(format!("client:{}", c.client_id), "oidc.code.replayed")
-                    .subject(row.identity_id.clone())
-                    .detail(json!({ "revoked_tokens": n })),
+                &NewAuditEvent::new(
+                    format!("client:{}", c.client_id),
+                    AuditEvent::CodeReplayed { revoked_tokens: n },
+                )
+                .subject(row.identity_id.clone()),
                 now,
             )
             .await?;

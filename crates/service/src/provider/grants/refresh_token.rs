@@ -3,12 +3,11 @@
 //! revokes its whole family. The scope may only narrow; the person must
 //! still be allowed to act ([`may_act`]).
 
-use nyckel_core::audit::NewAuditEvent;
+use nyckel_core::audit::{AuditEvent, NewAuditEvent};
 use nyckel_oidc::client::GrantType;
 use nyckel_oidc::error::{ErrorCode, OAuthError};
 use nyckel_oidc::keys::KeySet;
 use nyckel_oidc::tokens;
-use serde_json::json;
 
 use super::super::{Client, Grant, TokenResponse, blocked, internal, oauth};
 use crate::blocking::may_act;
@@ -44,9 +43,11 @@ pub(in crate::provider) async fn handle(
         // Reuse of a rotated refresh token: someone has a copy. Revoke the family.
         let n = tx.revoke_tokens(Some(&row.family_id), None, now).await?;
         tx.append_audit(
-            &NewAuditEvent::new(format!("client:{}", c.client_id), "oidc.refresh.reused")
-                .subject(row.identity_id.clone().unwrap_or_default())
-                .detail(json!({ "revoked_tokens": n })),
+            &NewAuditEvent::new(
+                format!("client:{}", c.client_id),
+                AuditEvent::RefreshReused { revoked_tokens: n },
+            )
+            .subject(row.identity_id.clone().unwrap_or_default()),
             now,
         )
         .await?;

@@ -2,6 +2,9 @@
 //! action becomes an append-only entry whose hash covers the previous entry's
 //! hash, so that editing or deleting any row breaks the chain.
 
+mod event;
+
+pub use event::{AuditEvent, BlockedPart, LoginFailure};
 use sha2::{Digest, Sha256};
 
 /// The hash before the first entry.
@@ -27,21 +30,21 @@ pub struct AuditEntry {
 }
 
 /// An event about to be appended; the store gives it its place in the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewAuditEvent {
+    /// Who acted: `holder:<user id>`, `operator:<name>`, `client:<id>`,
+    /// `system`, `anonymous`.
     pub actor: String,
-    pub action: String,
     pub subject: Option<String>,
-    pub detail: serde_json::Value,
+    pub event: AuditEvent,
 }
 
 impl NewAuditEvent {
-    pub fn new(actor: impl Into<String>, action: impl Into<String>) -> Self {
+    pub fn new(actor: impl Into<String>, event: AuditEvent) -> Self {
         Self {
             actor: actor.into(),
-            action: action.into(),
             subject: None,
-            detail: serde_json::Value::Object(Default::default()),
+            event,
         }
     }
 
@@ -49,10 +52,12 @@ impl NewAuditEvent {
         self.subject = Some(subject.into());
         self
     }
+}
 
-    pub fn detail(mut self, detail: serde_json::Value) -> Self {
-        self.detail = detail;
-        self
+impl AuditEntry {
+    /// What the entry records, read from its action and detail.
+    pub fn event(&self) -> AuditEvent {
+        AuditEvent::from_stored(&self.action, &self.detail)
     }
 }
 

@@ -1,0 +1,119 @@
+//! Letters against a real store on both backends: marking one dispatched is
+//! a one-time thing, whoever presses at once; printing is audited.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use nyckel_core::audit::AuditEvent;
+use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
+use nyckel_core::enrollment::{Channel, DocumentKind};
+use nyckel_service::clock::ManualClock;
+use nyckel_service::config::Config;
+use nyckel_service::letters::{self, Dispatched, LetterFormat, Printed};
+use nyckel_service::{Nyckel, SecretKey};
+use nyckel_testkit::TestDb;
+
+fn today() -> Date {
+    Date::new(2026, 11, 25).unwrap()
+}
+
+async fn enrolled(store: &nyckel_store::Store) -> (Nyckel, String, Vec<String>) {
+    let cpr = Cpr::parse("0707614285", today()).unwrap();
+    let mut tx = store.write().await.unwrap();
+    tx.upsert_persons(
+        &[PersonRecord {
+            cpr,
+            given_names: "Anna".into(),
+            surname: "Hansen".into(),
+            address: "Vestergade 1, 8000 Aarhus C".into(),
+            residence: Residence::Resident,
+        }],
+        1,
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let clock = ManualClock::new(1_764_000_000_000);
+    let nyckel = Nyckel::new(
+        store.clone(),
+        Config::default(),
+        SecretKey::new(vec![7u8; 64]).unwrap(),
+        Arc::new(clock),
+    )
+    .unwrap();
+    let e = nyckel
+        .enroll(
+            &cpr,
+            Channel::ServiceCentre,
+            &[DocumentKind::DanishPassport],
+            None,
+            "officer",
+        )
+        .await
+        .unwrap();
+    (nyckel, e.identity_id, e.letters)
+}
+
+#[tokio::test]
+async fn a_letter_pressed_dispatched_eight_times_at_once_is_dispatched_once() {
+    for db in TestDb::each().await {
+        let store = db.open().await;
+        let (nyckel, identity, ids) = enrolled(&store).await;
+        let letter = ids[0].clone();
+        let now = nyckel.now();
+
+        let printed = letters::print(&store, &letter, LetterFormat::Text, "anna", now)
+            .await
+            .unwrap();
+        assert!(matches!(printed, Printed::Content(ref c) if c.contains("activation")));
+
+        let presses: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                let letter = letter.clone();
+                tokio::spawn(async move {
+                    letters::mark_dispatched(&store, &letter, &format!("op{i}"), now).await
+                })
+            })
+            .collect();
+        let mut done = 0;
+        let mut already = 0;
+        for p in presses {
+            match p.await.unwrap().unwrap() {
+                Dispatched::Done(_) => done += 1,
+                Dispatched::Already(_) => already += 1,
+                Dispatched::NotFound => panic!("the letter exists"),
+            }
+        }
+        assert_eq!((done, already), (1, 7), "{:?}", db.backend);
+
+        // Its content is gone; the log has one print and one dispatch.
+        assert!(matches!(
+            letters::print(&store, &letter, LetterFormat::Text, "anna", now)
+                .await
+                .unwrap(),
+            Printed::Dispatched(_)
+        ));
+        let mut tx = store.read().await.unwrap();
+        let entries = tx.find_audit_by_subject(&identity, 50).await.unwrap();
+        tx.commit().await.unwrap();
+        let events: Vec<AuditEvent> = entries.iter().map(|e| e.event()).collect();
+        let dispatched = events
+            .iter()
+            .filter(|e| matches!(e, AuditEvent::LetterDispatched { .. }))
+            .count();
+        let printed = events
+            .iter()
+            .filter(|e| matches!(e, AuditEvent::LetterPrinted { format, .. } if format == "text"))
+            .count();
+        assert_eq!((printed, dispatched), (1, 1), "{events:?}");
+        assert!(matches!(
+            letters::mark_dispatched(&store, "no-such-letter", "anna", now)
+                .await
+                .unwrap(),
+            Dispatched::NotFound
+        ));
+        store.close().await;
+    }
+}
