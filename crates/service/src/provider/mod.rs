@@ -112,9 +112,18 @@ impl TokenResponse {
     }
 }
 
-/// A client that proved who it is (the cached row, shared).
+/// A client that proved who it is (the cached row, shared). Only
+/// [`Nyckel::authenticate_client`] makes one: the field is private, so no
+/// other code can vouch for a client.
 #[derive(Debug, Clone)]
-pub struct AuthenticatedClient(pub Arc<Client>);
+pub struct AuthenticatedClient(Arc<Client>);
+
+impl AuthenticatedClient {
+    /// The client's registration.
+    pub fn client(&self) -> &Client {
+        &self.0
+    }
+}
 
 fn oauth(code: ErrorCode, d: &str) -> OAuthError {
     OAuthError::new(code, d)

@@ -28,9 +28,10 @@ impl Nyckel {
             )));
         }
         if !params::has(&pushed, "client_id") {
-            pushed.push(("client_id".into(), client.0.client_id.clone()));
+            pushed.push(("client_id".into(), client.client().client_id.clone()));
         }
-        if let Err(e) = request::validate_authorize(&pushed, Some(&client.0.view()), Origin::Pushed)
+        if let Err(e) =
+            request::validate_authorize(&pushed, Some(&client.client().view()), Origin::Pushed)
         {
             return Ok(Err(e.error().clone()));
         }
@@ -39,7 +40,7 @@ impl Nyckel {
         let mut tx = self.store.write().await?;
         tx.insert_par(
             &uri,
-            &client.0.client_id,
+            &client.client().client_id,
             &stored,
             self.now() + PAR_TTL * 1000,
         )

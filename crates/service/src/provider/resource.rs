@@ -72,10 +72,10 @@ impl Nyckel {
         let access = self.verify_access_token(token).await?;
         let mut tx = self.store.write().await?;
         if let Some(r) = tx.find_refresh_token(&tokens::token_hash(token)).await? {
-            if r.client_id == c.0.client_id {
+            if r.client_id == c.client().client_id {
                 tx.revoke_tokens(Some(&r.family_id), None, now).await?;
             }
-        } else if let Some(at) = access.filter(|at| at.client_id == c.0.client_id) {
+        } else if let Some(at) = access.filter(|at| at.client_id == c.client().client_id) {
             tx.insert_revoked_jti(&at.jti, at.exp * 1000).await?;
         }
         tx.commit().await?;
@@ -101,7 +101,7 @@ impl Nyckel {
         c: &AuthenticatedClient,
         token: &str,
     ) -> Result<Result<Value, OAuthError>> {
-        if c.0.auth_method == ClientAuthMethod::None {
+        if c.client().auth_method == ClientAuthMethod::None {
             return Ok(Err(oauth(
                 ErrorCode::InvalidClient,
                 "introspection needs an authenticated confidential client",
@@ -109,7 +109,7 @@ impl Nyckel {
         }
         let inactive = json!({ "active": false });
         if let Some(at) = self.verify_access_token(token).await? {
-            if at.client_id != c.0.client_id {
+            if at.client_id != c.client().client_id {
                 return Ok(Ok(inactive));
             }
             if at.auth_time.is_some() {
@@ -129,7 +129,7 @@ impl Nyckel {
         let mut tx = self.store.read().await?;
         let r = tx.find_refresh_token(&tokens::token_hash(token)).await?;
         let Some(r) = r.filter(|r| {
-            r.client_id == c.0.client_id
+            r.client_id == c.client().client_id
                 && r.used_at.is_none()
                 && r.revoked_at.is_none()
                 && r.expires_at > now

@@ -21,7 +21,7 @@ impl Nyckel {
         client: &AuthenticatedClient,
         request: TokenRequest,
     ) -> Result<Result<TokenResponse, OAuthError>> {
-        let c = &client.0;
+        let c = client.client();
         // Before any transaction: loading keys may write (SQLite has one writer).
         let keys = self.keys().await?;
         match request {
