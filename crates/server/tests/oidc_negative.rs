@@ -1133,3 +1133,40 @@ async fn id_token_hint_must_name_the_holder_of_the_session() {
         }
     }
 }
+
+/// The CPR-match limit is a limit under concurrency too: ten tries sent at
+/// once with one token get three answers and seven refusals.
+#[tokio::test]
+async fn ten_cpr_match_tries_at_once_get_three_answers() {
+    for s in TestServer::each(common::test_config()).await {
+        let e = ready(&s).await;
+        let c = confidential(&s, "not-entitled", false).await;
+        let t = tokens_for(&s, &browser(&s), &e, &c, &[]).await;
+        let at = t["access_token"].as_str().unwrap().to_owned();
+        let mut tries = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let url = format!("{}/cpr-match", s.url);
+            let at = at.clone();
+            tries.spawn(async move {
+                let r = reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(at)
+                    .form(&[("cpr", "0707614285")])
+                    .send()
+                    .await
+                    .unwrap();
+                Direct::read(r).await
+            });
+        }
+        let (mut answered, mut refused) = (0, 0);
+        while let Some(d) = tries.join_next().await {
+            let d = d.unwrap();
+            match d.status {
+                200 => answered += 1,
+                429 => refused += 1,
+                other => panic!("{other}: {}", d.json),
+            }
+        }
+        assert_eq!((answered, refused), (3, 7));
+    }
+}

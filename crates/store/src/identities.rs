@@ -70,6 +70,21 @@ impl Tx {
         self.find_identity_where("id = $1", id).await
     }
 
+    /// Holds the identity's row until this write transaction ends, so that
+    /// a check and the change it guards (a count of recent tries and the
+    /// try recorded) cannot interleave with another transaction's for the
+    /// same identity. PostgreSQL: a row lock (`FOR UPDATE`). SQLite: a
+    /// write transaction already excludes every other writer.
+    pub async fn lock_identity(&mut self, id: &str) -> Result<()> {
+        if self.dialect() == crate::Dialect::Postgres {
+            query("SELECT id FROM identities WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(self)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn find_identity_by_user_id(
         &mut self,
         user_id: &UserId,

@@ -41,6 +41,9 @@ impl Nyckel {
                 "the person's identity is blocked",
             )));
         };
+        // The count and the try it allows commit together: of tries sent
+        // at once, the identity's row lets one count at a time.
+        tx.lock_identity(&identity_id).await?;
         let tries = tx
             .count_cpr_match_attempts(&identity_id, &at.client_id, now - 15 * 60_000)
             .await?;
