@@ -111,6 +111,15 @@ impl Nyckel {
     ) -> Result<Result<Option<String>, TransitionError>> {
         let now = self.now();
         let mut tx = self.store.write().await?;
+        if target == BlockTarget::Password {
+            // Unblocking the password sends a new activation code: a
+            // one-time thing. The identity's row is held first, so that of
+            // unblocks at once one reads the block and lifts it and the
+            // others read it lifted. (Only here: a key-card login holds its
+            // card's row before the identity's, so a block of the card
+            // must not take them the other way round.)
+            tx.lock_identity(identity_id).await?;
+        }
         let identity = tx
             .find_identity(identity_id)
             .await?

@@ -55,7 +55,7 @@ async fn enrolled(store: &nyckel_store::Store) -> (Nyckel, String, Vec<String>) 
     (nyckel, e.identity_id, e.letters)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_letter_pressed_dispatched_eight_times_at_once_is_dispatched_once() {
     for db in TestDb::each().await {
         let store = db.open().await;
@@ -68,11 +68,14 @@ async fn a_letter_pressed_dispatched_eight_times_at_once_is_dispatched_once() {
             .unwrap();
         assert!(matches!(printed, Printed::Content(ref c) if c.contains("activation")));
 
+        let start = Arc::new(tokio::sync::Barrier::new(8));
         let presses: Vec<_> = (0..8)
             .map(|i| {
                 let store = store.clone();
                 let letter = letter.clone();
+                let start = start.clone();
                 tokio::spawn(async move {
+                    start.wait().await;
                     letters::mark_dispatched(&store, &letter, &format!("op{i}"), now).await
                 })
             })
