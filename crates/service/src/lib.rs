@@ -105,6 +105,12 @@ pub fn cookie_hash(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
+/// The address for an audit entry: none when the step had none (the
+/// sweep, a command-line login).
+pub(crate) fn ip_of(ip: &str) -> Option<String> {
+    (!ip.is_empty()).then(|| ip.to_owned())
+}
+
 /// A random token for cookies and CSRF: 256 bits, URL-safe hex.
 pub fn random_token() -> String {
     let mut b = [0u8; 32];

@@ -3,64 +3,21 @@
 //! many operators press at once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 use nyckel_core::audit::AuditEvent;
-use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
 use nyckel_core::credential::{Actor, CredentialKind, TransitionError};
-use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::secret::SecretString;
-use nyckel_service::clock::ManualClock;
-use nyckel_service::config::Config;
-use nyckel_service::{BlockTarget, Nyckel, SecretKey};
+use nyckel_service::BlockTarget;
 use nyckel_testkit::TestDb;
-
-fn today() -> Date {
-    Date::new(2026, 11, 25).unwrap()
-}
-
-async fn enrolled(store: &nyckel_store::Store) -> (Nyckel, String) {
-    let cpr = Cpr::parse("0707614285", today()).unwrap();
-    let mut tx = store.write().await.unwrap();
-    tx.upsert_persons(
-        &[PersonRecord {
-            cpr,
-            given_names: "Anna".into(),
-            surname: "Hansen".into(),
-            address: "Vestergade 1, 8000 Aarhus C".into(),
-            residence: Residence::Resident,
-        }],
-        1,
-        "test",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let nyckel = Nyckel::new(
-        store.clone(),
-        Config::default(),
-        SecretKey::new(vec![7u8; 64]).unwrap(),
-        Arc::new(ManualClock::new(1_764_000_000_000)),
-    )
-    .unwrap();
-    let e = nyckel
-        .enroll(
-            &cpr,
-            Channel::ServiceCentre,
-            &[DocumentKind::DanishPassport],
-            None,
-            "officer",
-        )
-        .await
-        .unwrap();
-    (nyckel, e.identity_id)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn six_unblocks_of_a_password_at_once_send_one_new_activation_code() {
     for db in TestDb::each().await {
         let store = db.open().await;
-        let (nyckel, identity) = enrolled(&store).await;
+        let (nyckel, identity, _) = common::enrolled(&store).await;
         // The holder has chosen a password; support blocks it.
         let mut tx = store.read().await.unwrap();
         let row = tx.find_identity(&identity).await.unwrap().unwrap();

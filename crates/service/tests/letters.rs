@@ -2,64 +2,19 @@
 //! a one-time thing, whoever presses at once; printing is audited.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 use nyckel_core::audit::AuditEvent;
-use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
-use nyckel_core::enrollment::{Channel, DocumentKind};
-use nyckel_service::clock::ManualClock;
-use nyckel_service::config::Config;
 use nyckel_service::letters::{self, Dispatched, LetterFormat, Printed};
-use nyckel_service::{Nyckel, SecretKey};
 use nyckel_testkit::TestDb;
-
-fn today() -> Date {
-    Date::new(2026, 11, 25).unwrap()
-}
-
-async fn enrolled(store: &nyckel_store::Store) -> (Nyckel, String, Vec<String>) {
-    let cpr = Cpr::parse("0707614285", today()).unwrap();
-    let mut tx = store.write().await.unwrap();
-    tx.upsert_persons(
-        &[PersonRecord {
-            cpr,
-            given_names: "Anna".into(),
-            surname: "Hansen".into(),
-            address: "Vestergade 1, 8000 Aarhus C".into(),
-            residence: Residence::Resident,
-        }],
-        1,
-        "test",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let clock = ManualClock::new(1_764_000_000_000);
-    let nyckel = Nyckel::new(
-        store.clone(),
-        Config::default(),
-        SecretKey::new(vec![7u8; 64]).unwrap(),
-        Arc::new(clock),
-    )
-    .unwrap();
-    let e = nyckel
-        .enroll(
-            &cpr,
-            Channel::ServiceCentre,
-            &[DocumentKind::DanishPassport],
-            None,
-            "officer",
-        )
-        .await
-        .unwrap();
-    (nyckel, e.identity_id, e.letters)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_letter_pressed_dispatched_eight_times_at_once_is_dispatched_once() {
     for db in TestDb::each().await {
         let store = db.open().await;
-        let (nyckel, identity, ids) = enrolled(&store).await;
+        let (nyckel, identity, ids) = common::enrolled(&store).await;
         let letter = ids[0].clone();
         let now = nyckel.now();
 

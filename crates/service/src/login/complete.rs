@@ -100,7 +100,7 @@ impl Nyckel {
                         scope: None,
                         amr: Some(amr.iter().map(|a| (*a).to_owned()).collect()),
                         loa: Some(loa.to_string()),
-                        ip: (!ip.is_empty()).then(|| ip.to_owned()),
+                        ip: crate::ip_of(ip),
                     },
                 )
                 .subject(identity.id.clone()),

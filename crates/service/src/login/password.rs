@@ -116,7 +116,7 @@ impl Nyckel {
             self.audit_anonymous(AuditEvent::LoginFailed {
                 reason: LoginFailure::UnknownUser,
                 trust: None,
-                ip: ip_of(ip),
+                ip: crate::ip_of(ip),
             })
             .await?;
             return Ok((PasswordStep::Refused, None));
@@ -236,7 +236,7 @@ impl Nyckel {
                         AuditEvent::LoginFailed {
                             reason: LoginFailure::Locked,
                             trust: Some(trust_name(trust).into()),
-                            ip: ip_of(ip),
+                            ip: crate::ip_of(ip),
                         },
                     )
                     .subject(identity.id.clone()),
@@ -327,7 +327,7 @@ impl Nyckel {
                 AuditEvent::LoginFailed {
                     reason,
                     trust: Some(trust_name(reservation.trust).into()),
-                    ip: ip_of(ip),
+                    ip: crate::ip_of(ip),
                 },
             )
             .subject(identity.id.clone()),
@@ -408,7 +408,7 @@ impl Nyckel {
                 AuditEvent::LoginFailed {
                     reason,
                     trust: Some(trust_name(trust).into()),
-                    ip: ip_of(ip),
+                    ip: crate::ip_of(ip),
                 },
             )
             .subject(identity.id.clone()),
@@ -579,9 +579,4 @@ async fn settle_success_in(
     tx.release_attempts(&credential.id, trust, n, forget, None)
         .await?;
     Ok(())
-}
-
-/// The address for an audit entry: none when the step had none (the sweep).
-fn ip_of(ip: &str) -> Option<String> {
-    (!ip.is_empty()).then(|| ip.to_owned())
 }

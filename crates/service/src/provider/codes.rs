@@ -59,7 +59,7 @@ impl Nyckel {
                     scope: Some(req.scope_string()),
                     amr: None,
                     loa: Some(level.as_str().into()),
-                    ip: (!ip.is_empty()).then(|| ip.to_owned()),
+                    ip: crate::ip_of(ip),
                 },
             )
             .subject(identity_id.to_owned()),
