@@ -15,6 +15,7 @@ pub mod enrollment;
 pub mod html;
 pub mod ids;
 pub mod keycard;
+pub mod lang;
 pub mod lockout;
 pub mod password;
 pub mod population;

@@ -389,14 +389,21 @@ pub fn danish_public_holiday(date: NaiveDate) -> Option<Holiday> {
 /// had other dates and get the EU rule anyway.
 pub fn copenhagen_local(utc: DateTime<Utc>) -> NaiveDateTime {
     let naive = utc.naive_utc();
+    let offset = TimeDelta::hours(if copenhagen_summer_time(utc) { 2 } else { 1 });
+    naive.checked_add_signed(offset).unwrap_or(naive)
+}
+
+/// Whether Copenhagen keeps summer time (CEST, UTC+2) at `utc`: from 01:00
+/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
+/// October; otherwise CET (UTC+1).
+pub fn copenhagen_summer_time(utc: DateTime<Utc>) -> bool {
+    let naive = utc.naive_utc();
     let year = naive.year();
     let switch = |month| last_sunday(year, month).map(|d| d.and_time(hm(1, 0)));
-    let summer = match (switch(3), switch(10)) {
+    match (switch(3), switch(10)) {
         (Some(start), Some(end)) => start <= naive && naive < end,
         _ => false,
-    };
-    let offset = TimeDelta::hours(if summer { 2 } else { 1 });
-    naive.checked_add_signed(offset).unwrap_or(naive)
+    }
 }
 
 /// The last Sunday of a month that has 31 days (March, October).
