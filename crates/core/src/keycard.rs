@@ -211,10 +211,23 @@ pub fn needs_new_card(remaining: usize, threshold: usize, new_card_already_order
     remaining <= threshold && !new_card_already_ordered
 }
 
-const WARNING: &str = "Never give your codes to anyone. \
-                       nyckel never asks for a code by phone or e-mail.";
-const HOW_TO: &str = "When you log in, nyckel shows a key number. \
-                      Type the 6-digit code printed beside it. Each code works once.";
+/// The words of a printed card, in the holder's language (from the
+/// message catalogs, crate nyckel-i18n; `keycard-print-…`).
+#[derive(Debug, Clone, Copy)]
+pub struct CardTexts<'a> {
+    /// The language's BCP 47 tag, for `<html lang>`.
+    pub lang: &'a str,
+    pub title: &'a str,
+    pub card: &'a str,
+    pub holder: &'a str,
+    pub user_id: &'a str,
+    pub warning: &'a str,
+    pub how_to: &'a str,
+    /// The table's caption, card number and count already in it.
+    pub caption: &'a str,
+    pub key: &'a str,
+    pub code: &'a str,
+}
 
 /// The keys in reading order for the printed columns: row by row, each row
 /// holding up to [`COLUMNS`] entries taken down the columns.
@@ -239,16 +252,21 @@ fn printable(s: &str) -> String {
 
 /// A print-ready plain-text card: header, instructions, then the keys in
 /// columns of `NNNN  CCCCCC`, read downwards.
-pub fn render_text(card: &PrintedKeyCard, holder_name: &str, user_id: &UserId) -> String {
+pub fn render_text(
+    card: &PrintedKeyCard,
+    holder_name: &str,
+    user_id: &UserId,
+    t: &CardTexts<'_>,
+) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
-    let _ = writeln!(out, "nyckel key card (nøglekort)");
-    let _ = writeln!(out, "Card:    {}", printable(&card.card_id));
-    let _ = writeln!(out, "Holder:  {}", printable(holder_name));
-    let _ = writeln!(out, "User ID: {user_id}");
+    let _ = writeln!(out, "{}", t.title);
+    let _ = writeln!(out, "{}: {}", t.card, printable(&card.card_id));
+    let _ = writeln!(out, "{}: {}", t.holder, printable(holder_name));
+    let _ = writeln!(out, "{}: {user_id}", t.user_id);
     let _ = writeln!(out);
-    let _ = writeln!(out, "{WARNING}");
-    let _ = writeln!(out, "{HOW_TO}");
+    let _ = writeln!(out, "{}", t.warning);
+    let _ = writeln!(out, "{}", t.how_to);
     let _ = writeln!(out);
     for row in rows(card) {
         let line = row
@@ -263,7 +281,12 @@ pub fn render_text(card: &PrintedKeyCard, holder_name: &str, user_id: &UserId) -
 
 /// A standalone, print-ready HTML5 page for the card (A4, no scripts, no
 /// outside resources), the printable key card of requirement R-CRED-2.
-pub fn render_html(card: &PrintedKeyCard, holder_name: &str, user_id: &UserId) -> String {
+pub fn render_html(
+    card: &PrintedKeyCard,
+    holder_name: &str,
+    user_id: &UserId,
+    t: &CardTexts<'_>,
+) -> String {
     let card_id = escape(&card.card_id);
     let holder = escape(&printable(holder_name));
     let user_id = escape(&user_id.to_string());
@@ -271,10 +294,10 @@ pub fn render_html(card: &PrintedKeyCard, holder_name: &str, user_id: &UserId) -
     let _ = write!(
         out,
         r#"<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
-<title>nyckel key card {card_id}</title>
+<title>{title} {card_id}</title>
 <style>
 @page {{ size: A4; margin: 15mm; }}
 body {{ font-family: sans-serif; font-size: 11pt; color: #000; background: #fff; }}
@@ -292,24 +315,34 @@ tr {{ break-inside: avoid; }}
 </head>
 <body>
 <main>
-<h1>nyckel key card <span lang="da">(nøglekort)</span></h1>
+<h1>{title}</h1>
 <dl>
-<dt>Card</dt><dd>{card_id}</dd>
-<dt>Holder</dt><dd>{holder}</dd>
-<dt>User ID</dt><dd>{user_id}</dd>
+<dt>{card_label}</dt><dd>{card_id}</dd>
+<dt>{holder_label}</dt><dd>{holder}</dd>
+<dt>{user_id_label}</dt><dd>{user_id}</dd>
 </dl>
 <p class="warning">{warning}</p>
 <p>{how_to}</p>
 <table>
-<caption>Key card {card_id}: {count} one-time codes</caption>
+<caption>{caption}</caption>
 <thead>
 <tr>"#,
-        warning = escape(WARNING),
-        how_to = escape(HOW_TO),
-        count = card.keys.len(),
+        lang = escape(t.lang),
+        title = escape(t.title),
+        card_label = escape(t.card),
+        holder_label = escape(t.holder),
+        user_id_label = escape(t.user_id),
+        warning = escape(t.warning),
+        how_to = escape(t.how_to),
+        caption = escape(t.caption),
     );
     for _ in 0..COLUMNS {
-        out.push_str(r#"<th scope="col">Key</th><th scope="col">Code</th>"#);
+        let _ = write!(
+            out,
+            r#"<th scope="col">{}</th><th scope="col">{}</th>"#,
+            escape(t.key),
+            escape(t.code)
+        );
     }
     out.push_str("</tr>\n</thead>\n<tbody>\n");
     for row in rows(card) {
@@ -572,12 +605,12 @@ mod tests {
     #[test]
     fn ok_render_text_lists_every_key() {
         let card = card();
-        let text = render_text(&card, "Jens Hansen", &user());
+        let text = render_text(&card, "Jens Hansen", &user(), &TEXTS);
         assert!(text.contains(&card.card_id));
         assert!(text.contains("Jens Hansen"));
         assert!(text.contains("123456789"));
         assert!(text.contains("Never give your codes to anyone"));
-        assert!(text.contains("never asks for a code by phone or e-mail"));
+        assert!(text.contains(TEXTS.how_to));
         for (k, code) in &card.keys {
             assert!(text.contains(&format!("{k}  {}", code.expose())), "{k}");
         }
@@ -591,7 +624,7 @@ mod tests {
     #[test]
     fn ok_render_text_reads_down_the_columns() {
         let card = card();
-        let text = render_text(&card, "X", &user());
+        let text = render_text(&card, "X", &user(), &TEXTS);
         let first = text
             .lines()
             .find(|l| l.starts_with(&card.keys[0].0.to_string()))
@@ -602,20 +635,20 @@ mod tests {
 
     #[test]
     fn fail_render_text_newline_in_name_cannot_fake_a_line() {
-        let text = render_text(&card(), "Eve\n0001  000000", &user());
+        let text = render_text(&card(), "Eve\n0001  000000", &user(), &TEXTS);
         assert!(text.lines().all(|l| !l.starts_with("0001  000000")));
     }
 
     #[test]
     fn ok_render_html_is_a_standalone_page() {
         let card = card();
-        let html = render_html(&card, "Søren Ærø", &user());
+        let html = render_html(&card, "Søren Ærø", &user(), &TEXTS);
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains(r#"<html lang="en">"#));
         assert!(html.contains("size: A4"));
         assert!(html.contains("<caption>"));
         assert!(html.contains("Søren Ærø"));
-        assert!(html.contains("nyckel never asks for a code by phone or e-mail"));
+        assert!(html.contains(TEXTS.warning) && html.contains(TEXTS.how_to));
         assert!(!html.contains("<script"));
         assert!(!html.contains("http"));
         for (k, code) in &card.keys {
@@ -629,6 +662,20 @@ mod tests {
         }
         assert_eq!(html.matches("<tr>").count(), 1 + 37);
     }
+
+    /// Test words (the real ones are in the catalogs).
+    const TEXTS: CardTexts<'static> = CardTexts {
+        lang: "en",
+        title: "Key card",
+        card: "Card",
+        holder: "Holder",
+        user_id: "User ID",
+        warning: "Never give your codes to anyone.",
+        how_to: "Type the code beside the key number.",
+        caption: "The codes",
+        key: "Key",
+        code: "Code",
+    };
 
     #[test]
     fn render_escapes_table() {
@@ -647,13 +694,13 @@ mod tests {
             ("fail_entity", "A&amp;B", "A&amp;amp;B"),
         ];
         for (name, holder, escaped) in cases {
-            let html = render_html(&card(), holder, &user());
+            let html = render_html(&card(), holder, &user(), &TEXTS);
             assert!(html.contains(escaped), "{name}");
             assert!(!html.contains(holder), "{name}");
         }
         let mut card = card();
         card.card_id = "<b>".into();
-        let html = render_html(&card, "x", &user());
+        let html = render_html(&card, "x", &user(), &TEXTS);
         assert!(
             !html.contains("<b>") && html.contains("&lt;b&gt;"),
             "fail_card_id"

@@ -351,6 +351,10 @@ pub(crate) fn new_browser() -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .cookie_store(true)
         .timeout(Duration::from_secs(60))
+        .default_headers(reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_static("en"),
+        )]))
         .build()
 }
 

@@ -245,6 +245,7 @@ async fn enroll(nyckel: &Nyckel, cpr: &Cpr) -> anyhow::Result<Enrolled> {
             Channel::ServiceCentre,
             &[DocumentKind::DanishPassport],
             None,
+            nyckel_core::lang::Lang::Da,
             OFFICER,
         )
         .await?)

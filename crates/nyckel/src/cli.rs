@@ -170,6 +170,10 @@ pub struct EnrollArgs {
     /// residents at a citizen service centre).
     #[arg(long, value_parser = parse_cpr, value_name = "CPR")]
     pub witness_cpr: Option<Cpr>,
+    /// The holder's language for letters, key cards and the code app:
+    /// `da`, `en` or `sv` (the holder can change it in My nyckel).
+    #[arg(long, value_name = "LANG", default_value = "da")]
+    pub language: nyckel_core::lang::Lang,
     /// The registration officer (default: $USER).
     #[arg(long, value_name = "NAME")]
     pub officer: Option<String>,

@@ -191,6 +191,7 @@ pub async fn run(
             Channel::ServiceCentre,
             &[DocumentKind::DanishPassport],
             None,
+            nyckel_core::lang::Lang::Da,
             "demo",
         )
         .await

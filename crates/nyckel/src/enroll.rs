@@ -41,6 +41,7 @@ pub async fn run(config: Config, args: EnrollArgs) -> anyhow::Result<ExitCode> {
             args.channel.0,
             &documents,
             args.witness_cpr.as_ref(),
+            args.language,
             &officer,
         )
         .await;

@@ -413,6 +413,56 @@ fn ok_enroll_help_lists_every_document_kind() {
 // ---------------------------------------------------------------------------
 // outbox
 
+/// Letters and key cards are written in the language chosen at enrollment.
+#[tokio::test]
+async fn ok_letters_in_the_holders_language() {
+    for env in Env::each().await {
+        env.import("p.csv", &population()).ok();
+        let sv = env.enroll_json(
+            RESIDENT_2,
+            &[
+                "--channel",
+                "service-centre",
+                "--document",
+                "danish-passport",
+                "--language",
+                "sv",
+            ],
+        );
+        let sv_letters = sv["letters"].as_array().unwrap();
+        let letter = env
+            .run(&["outbox", "print", sv_letters[0].as_str().unwrap()])
+            .ok()
+            .stdout;
+        assert!(letter.contains("Din aktiveringskod:"), "{letter}");
+        assert!(letter.contains("Ditt användar-ID"), "{letter}");
+        let card_html = env
+            .run(&[
+                "outbox",
+                "print",
+                sv_letters[1].as_str().unwrap(),
+                "--format",
+                "html",
+            ])
+            .ok()
+            .stdout;
+        assert!(card_html.contains("<html lang=\"sv\">"), "{card_html}");
+        assert!(card_html.contains("engångskoder"), "{card_html}");
+        let run = env.run(&[
+            "enroll",
+            "--cpr",
+            RESIDENT_3,
+            "--channel",
+            "service-centre",
+            "--document",
+            "danish-passport",
+            "--language",
+            "de",
+        ]);
+        assert_eq!(run.code, 2, "{run:?}");
+    }
+}
+
 #[tokio::test]
 async fn ok_outbox_list_print_dispatched() {
     for env in Env::each().await {
@@ -449,6 +499,8 @@ async fn ok_outbox_list_print_dispatched() {
             text.contains(v["activation_code"].as_str().unwrap()),
             "{text}"
         );
+        // In the holder's language: Danish unless enrolled with another.
+        assert!(text.contains("Din aktiveringskode"), "{text}");
         // It has no HTML version; the key card has.
         let run = env.run(&["outbox", "print", activation, "--format", "html"]);
         assert_eq!(run.code, 1, "{run:?}");
@@ -457,6 +509,7 @@ async fn ok_outbox_list_print_dispatched() {
             .ok()
             .stdout;
         assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        assert!(html.contains("<html lang=\"da\">"), "{html}");
         let (key, code) = v["key_card"]["codes"]
             .as_object()
             .unwrap()
@@ -645,7 +698,7 @@ async fn ok_block_and_unblock_via_cli_are_audited() {
             .unwrap_or_else(|| panic!("{run:?}"))
             .to_owned();
         let text = env.run(&["outbox", "print", &letter]).ok().stdout;
-        assert!(text.contains("activation code"), "{text}");
+        assert!(text.contains("aktiveringskode"), "{text}");
         assert!(
             credential_statuses(&env, &user, CredentialKind::Password)
                 .await
@@ -1765,6 +1818,10 @@ async fn ok_demo_service_provider_logs_the_holder_in_through_nyckel() {
 
     let browser = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_static("en"),
+        )]))
         .build()
         .unwrap();
     let get = |url: String| fetch(browser.get(url));

@@ -173,6 +173,10 @@ pub fn browser(base: &str) -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(policy)
+        .default_headers(reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_static("en"),
+        )]))
         .timeout(Duration::from_secs(60))
         .build()
         .context("browser")

@@ -54,6 +54,7 @@ async fn count_failures(s: &TestServer, identity_id: &str, reason: &str) -> usiz
 fn jar_browser(s: &TestServer) -> (Browser, Arc<Jar>) {
     let jar = Arc::new(Jar::default());
     let http = reqwest::Client::builder()
+        .default_headers(common::english())
         .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::custom(|a| {
             if a.url().host_str() == Some("127.0.0.1") {

@@ -721,6 +721,7 @@ async fn alias_login_and_rules() {
 async fn every_response_carries_the_security_headers() {
     let s = TestServer::start(Arc::new(nyckel_testkit::TestDb::sqlite()), test_config()).await;
     let http = reqwest::Client::builder()
+        .default_headers(common::english())
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -13,6 +13,7 @@ const CB: &str = "https://rp.example/cb";
 /// A browser that does not follow redirects to the provider (rp.example).
 fn browser(s: &TestServer) -> Browser {
     let http = reqwest::Client::builder()
+        .default_headers(common::english())
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::custom(|a| {
             if a.url().host_str() == Some("127.0.0.1") {

@@ -349,6 +349,7 @@ async fn another_client_presenting_a_request_uri_does_not_burn_it() {
         };
         // The other client is refused, on a page (never a redirect).
         let r = reqwest::Client::builder()
+            .default_headers(common::english())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 /// A client that does not follow any redirect (to see exactly what nyckel answers).
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
+        .default_headers(common::english())
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -1093,6 +1094,7 @@ async fn id_token_hint_must_name_the_holder_of_the_session() {
                 nyckel_core::enrollment::Channel::ServiceCentre,
                 &[nyckel_core::enrollment::DocumentKind::DanishPassport],
                 None,
+                nyckel_core::lang::Lang::En,
                 "test",
             )
             .await

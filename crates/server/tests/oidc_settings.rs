@@ -174,6 +174,7 @@ async fn busy_postgres_pool_answers_503() {
     let (_, challenge) = pkce("busy");
     let r = reqwest::Client::new()
         .get(authorize_url(&s, &person.id, &challenge, &[]))
+        .header("accept-language", "en")
         .send()
         .await
         .unwrap();

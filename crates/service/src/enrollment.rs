@@ -15,7 +15,8 @@ use nyckel_store::{
 use rand::RngExt;
 use serde_json::json;
 
-use crate::clock::local_date;
+use nyckel_core::lang::Lang;
+use nyckel_i18n::{Arg, Tr};
 
 use crate::*;
 
@@ -52,6 +53,7 @@ impl Nyckel {
         channel: Channel,
         documents: &[DocumentKind],
         witness_cpr: Option<&Cpr>,
+        language: Lang,
         officer: &str,
     ) -> Result<Enrolled, EnrollError> {
         let now = self.now();
@@ -125,7 +127,9 @@ impl Nyckel {
         while tx.find_identity_by_user_id(&user_id).await?.is_some() {
             user_id = UserId::random(&mut rand::rng());
         }
-        let mut identity = tx.insert_identity(&person.id, &user_id, now).await?;
+        let mut identity = tx
+            .insert_identity(&person.id, &user_id, language, now)
+            .await?;
         let threshold = i64::try_from(self.config.key_card_reorder_threshold).unwrap_or(20);
         if threshold != identity.key_card_threshold {
             tx.update_identity_key_card_threshold(&identity.id, threshold)
@@ -248,15 +252,29 @@ impl Nyckel {
             now,
         )
         .await?;
-        let until = local_date(expires);
+        // In the holder's language, as everything without a browser.
+        let t = Tr::new(identity.language);
+        let until = t.date(expires);
         let name = person.record.full_name();
-        let body = format!(
-            "nyckel — your activation letter\n\n{name}\n{address}\n\nYour user ID:          {uid}\nYour activation code:  {code}   (valid until {until})\n\nTo activate your key, go to {url}/login, enter your user ID and press Next,\nthen enter the activation code as your password. You will choose your own\npassword, accept the terms of use and enter a code from your key card.\n\nKeep this letter and your key card apart. Never give your codes to anyone:\nnyckel never asks for a code by phone or e-mail.\n",
-            address = person.record.address,
-            uid = identity.user_id,
-            code = code.expose(),
-            url = self.config.public_url,
-        );
+        let body = [
+            t.get("letter-activation-title"),
+            format!("{name}\n{}", person.record.address),
+            [
+                t.arg("letter-user-id", "user_id", identity.user_id),
+                t.with(
+                    "letter-activation-code",
+                    &[
+                        ("code", Arg::Text(code.expose())),
+                        ("until", Arg::Text(&until)),
+                    ],
+                ),
+            ]
+            .join("\n"),
+            t.arg("letter-activation-how", "url", &self.config.public_url),
+            t.get("letter-keep-apart"),
+        ]
+        .join("\n\n")
+            + "\n";
         let letter = tx
             .insert_letter(
                 &NewLetter {
@@ -309,9 +327,41 @@ impl Nyckel {
             .collect();
         tx.insert_key_card_keys(&id, &hashes).await?;
         let name = person.record.full_name();
+        let t = Tr::new(identity.language);
+        let count = i64::try_from(card.keys.len()).unwrap_or(i64::MAX);
+        let words = [
+            "keycard-print-title",
+            "keycard-print-card",
+            "keycard-print-holder",
+            "label-user-id",
+            "keycard-print-warning",
+            "keycard-print-how-to",
+            "label-key",
+            "label-code",
+        ]
+        .map(|id| t.get(id));
+        let caption = t.with(
+            "keycard-print-caption",
+            &[
+                ("card", Arg::Text(&card.card_id)),
+                ("count", Arg::Number(count)),
+            ],
+        );
+        let texts = keycard::CardTexts {
+            lang: t.code(),
+            title: &words[0],
+            card: &words[1],
+            holder: &words[2],
+            user_id: &words[3],
+            warning: &words[4],
+            how_to: &words[5],
+            caption: &caption,
+            key: &words[6],
+            code: &words[7],
+        };
         let body = json!({
-            "text": keycard::render_text(&card, &name, &identity.user_id),
-            "html": keycard::render_html(&card, &name, &identity.user_id),
+            "text": keycard::render_text(&card, &name, &identity.user_id, &texts),
+            "html": keycard::render_html(&card, &name, &identity.user_id, &texts),
         });
         let letter = tx
             .insert_letter(

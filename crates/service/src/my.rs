@@ -4,6 +4,7 @@
 //! Each action is one transaction with its audit entry; the web tier
 //! checks the session and the form's CSRF token, then calls these.
 
+use nyckel_core::lang::Lang;
 use std::collections::BTreeSet;
 
 use nyckel_core::alias::Alias;
@@ -103,6 +104,15 @@ impl Nyckel {
         .await?;
         tx.commit().await?;
         Ok(AliasSet::Saved)
+    }
+
+    /// Sets the holder's language for letters, key cards and the code app
+    /// (the pages follow the language switch).
+    pub async fn set_language(&self, identity: &IdentityRow, language: Lang) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        tx.update_identity_language(&identity.id, language).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records a holder's report that the register's details are wrong

@@ -3,6 +3,7 @@
 use crate::db::{Row, query};
 use nyckel_core::credential::IdentityStatus;
 use nyckel_core::ids::UserId;
+use nyckel_core::lang::Lang;
 
 use crate::{Result, StoreError, Tx, corrupt, new_id, parse};
 
@@ -18,14 +19,17 @@ pub struct IdentityRow {
     pub activated_at: Option<i64>,
     pub terms_version: Option<u32>,
     pub key_card_threshold: i64,
+    /// The holder's language for letters, key cards and the code app.
+    pub language: Lang,
 }
 
-const IDENTITY_COLUMNS: &str = "id, person_id, user_id, alias, status, status_reason, created_at, activated_at, terms_version, key_card_threshold";
+const IDENTITY_COLUMNS: &str = "id, person_id, user_id, alias, status, status_reason, created_at, activated_at, terms_version, key_card_threshold, language";
 
 fn identity_from_row(row: &Row) -> Result<IdentityRow> {
     let user_id: String = row.try_get("user_id")?;
     let status: String = row.try_get("status")?;
     let terms: Option<i64> = row.try_get("terms_version")?;
+    let language: String = row.try_get("language")?;
     Ok(IdentityRow {
         id: row.try_get("id")?,
         person_id: row.try_get("person_id")?,
@@ -37,6 +41,7 @@ fn identity_from_row(row: &Row) -> Result<IdentityRow> {
         activated_at: row.try_get("activated_at")?,
         terms_version: terms.map(|v| u32::try_from(v).unwrap_or(0)),
         key_card_threshold: row.try_get("key_card_threshold")?,
+        language: parse(&language, "identity language")?,
     })
 }
 
@@ -112,11 +117,12 @@ impl Tx {
         &mut self,
         person_id: &str,
         user_id: &UserId,
+        language: Lang,
         now: i64,
     ) -> Result<IdentityRow> {
         let id = new_id();
         let r = query(
-            "INSERT INTO identities (id, person_id, user_id, status, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO identities (id, person_id, user_id, status, created_at, status_changed_at, language) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.clone())
         .bind(person_id)
@@ -124,6 +130,7 @@ impl Tx {
         .bind(IdentityStatus::PendingActivation.as_str())
         .bind(now)
         .bind(now)
+        .bind(language.code())
         .execute(self)
         .await;
         match r {
@@ -178,6 +185,16 @@ impl Tx {
     ) -> Result<()> {
         query("UPDATE identities SET key_card_threshold = $1 WHERE id = $2")
             .bind(threshold)
+            .bind(id)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the holder's language for letters, key cards and the code app.
+    pub async fn update_identity_language(&mut self, id: &str, language: Lang) -> Result<()> {
+        query("UPDATE identities SET language = $1 WHERE id = $2")
+            .bind(language.code())
             .bind(id)
             .execute(self)
             .await?;

@@ -5,6 +5,7 @@ use nyckel_core::audit::{AuditEvent, ChainError, NewAuditEvent};
 use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
 use nyckel_core::credential::{CredentialKind, CredentialStatus, IdentityStatus};
 use nyckel_core::ids::UserId;
+use nyckel_core::lang::Lang;
 use nyckel_store::{NewCredential, NewLetter, Store, StoreError};
 use nyckel_testkit::TestDb;
 
@@ -46,7 +47,7 @@ async fn seed_identity(store: &Store) -> (String, String) {
         .unwrap()
         .unwrap();
     let i = tx
-        .insert_identity(&p.id, &UserId::parse("123456789").unwrap(), 2)
+        .insert_identity(&p.id, &UserId::parse("123456789").unwrap(), Lang::Sv, 2)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -109,7 +110,12 @@ async fn one_live_identity_per_person() {
         let (person_id, identity_id) = seed_identity(&store).await;
         let mut tx = store.write().await.unwrap();
         let err = tx
-            .insert_identity(&person_id, &UserId::parse("987654321").unwrap(), 3)
+            .insert_identity(
+                &person_id,
+                &UserId::parse("987654321").unwrap(),
+                Lang::Da,
+                3,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -120,7 +126,12 @@ async fn one_live_identity_per_person() {
             .await
             .unwrap();
         let again = tx
-            .insert_identity(&person_id, &UserId::parse("987654321").unwrap(), 5)
+            .insert_identity(
+                &person_id,
+                &UserId::parse("987654321").unwrap(),
+                Lang::Da,
+                5,
+            )
             .await
             .unwrap();
         assert_eq!(again.status, IdentityStatus::PendingActivation);
@@ -1095,6 +1106,25 @@ async fn a_card_has_one_key_outstanding() {
             "answered once"
         );
         assert!(tx.supersede_shown_keys(&card, 27).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn identity_language_is_stored_and_changed() {
+    with_each(|store| async move {
+        let (_, identity) = seed_identity(&store).await;
+        let mut tx = store.write().await.unwrap();
+        let row = tx.find_identity(&identity).await.unwrap().unwrap();
+        assert_eq!(row.language, Lang::Sv);
+        tx.update_identity_language(&identity, Lang::En)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.read().await.unwrap();
+        let row = tx.find_identity(&identity).await.unwrap().unwrap();
+        assert_eq!(row.language, Lang::En);
         tx.commit().await.unwrap();
     })
     .await;

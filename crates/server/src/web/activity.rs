@@ -1,59 +1,56 @@
 //! The holder's activity (My nyckel): what an audit entry about them says,
 //! in words, from the typed event — never its stored action name.
-//! (Issue 9 moves these texts into the message catalogs.)
+//! The texts are in the message catalogs (`act-…`).
 
 use nyckel_core::audit::{AuditEvent, BlockedPart, LoginFailure};
+use nyckel_i18n::Tr;
 
-/// One line of the activity list.
-pub(crate) fn text(event: &AuditEvent) -> String {
+/// One line of the activity list, in the holder's language.
+pub(crate) fn text(t: Tr, event: &AuditEvent) -> String {
     use AuditEvent::*;
     match event {
-        LoginSucceeded { service, .. } => format!("Logged in to {service}"),
-        LoginFailed { reason, .. } => match reason {
-            LoginFailure::WrongKeyCard => "Wrong key-card code entered".into(),
-            LoginFailure::UnansweredKeyCard => {
-                "A key-card code was asked for and not entered (counts as a wrong code)".into()
-            }
-            LoginFailure::WrongPassword | LoginFailure::WrongActivationCode => {
-                "Wrong password entered".into()
-            }
-            LoginFailure::Locked => "Login attempt while your nyckel was paused or blocked".into(),
+        // No client: the login was to My nyckel itself (the entry keeps
+        // its English name), named in the page's language.
+        LoginSucceeded {
+            client_id: None, ..
+        } => t.arg("act-logged-in", "service", t.get("nav-my")),
+        LoginSucceeded { service, .. } => t.arg("act-logged-in", "service", service),
+        LoginFailed { reason, .. } => t.get(match reason {
+            LoginFailure::WrongKeyCard => "act-wrong-key-card",
+            LoginFailure::UnansweredKeyCard => "act-unanswered-key-card",
+            LoginFailure::WrongPassword | LoginFailure::WrongActivationCode => "act-wrong-password",
+            LoginFailure::Locked => "act-locked",
             LoginFailure::UnknownUser | LoginFailure::NoCredential | LoginFailure::Other => {
-                "Failed login attempt".into()
+                "act-failed"
             }
+        }),
+        Blocked { what, .. } => t.arg("act-blocked", "part", part(*what)),
+        Unblocked { what, .. } => t.arg("act-unblocked", "part", part(*what)),
+        CredentialBlocked { credential, .. } => {
+            t.arg("act-credential-locked", "credential", credential)
+        }
+        CredentialUntrustedLocked { .. } => t.get("act-untrusted-locked"),
+        PasswordSet => t.get("act-password-set"),
+        TermsAccepted { .. } => t.get("act-terms-accepted"),
+        IdentityActivated => t.get("act-activated"),
+        EnrollmentAccepted { .. } => t.get("act-issued"),
+        EnrollmentRefused { .. } => t.get("act-refused"),
+        KeyCardOrdered { .. } => t.get("act-card-ordered"),
+        AliasSet => t.get("act-alias-set"),
+        ConsentGiven { service, .. } => match service {
+            Some(name) => t.arg("act-consent-given", "service", name),
+            None => t.get("act-consent-given-unnamed"),
         },
-        Blocked { what, .. } => format!("Blocked: {}", part(*what)),
-        Unblocked { what, .. } => format!("Unblocked: {}", part(*what)),
-        CredentialBlocked { credential, .. } => format!(
-            "{} blocked after too many wrong attempts",
-            credential_name(credential)
-        ),
-        CredentialUntrustedLocked { .. } => {
-            "Logins from unknown devices paused after wrong attempts".into()
-        }
-        PasswordSet => "Password chosen".into(),
-        TermsAccepted { .. } => "Terms of use accepted".into(),
-        IdentityActivated => "nyckel activated".into(),
-        EnrollmentAccepted { .. } => "nyckel issued".into(),
-        EnrollmentRefused { .. } => "An application for nyckel was refused".into(),
-        KeyCardOrdered { .. } => "New key card sent".into(),
-        AliasSet => "Username changed".into(),
-        ConsentGiven { service, .. } => format!(
-            "Allowed {} to get your details",
-            service.as_deref().unwrap_or("a service")
-        ),
-        ConsentWithdrawn { service, .. } => format!(
-            "Withdrew {}'s access to your details",
-            service.as_deref().unwrap_or("a service")
-        ),
-        RegisterReported { .. } => "Reported wrong name or address".into(),
-        LetterPrinted { kind, .. } => format!("Letter printed: {}", letter_name(kind)),
-        LetterDispatched { kind, .. } => format!("Letter sent: {}", letter_name(kind)),
-        CodeReplayed { .. } | RefreshReused { .. } => {
-            "A service's sign-in was used twice: its access was stopped".into()
-        }
-        CprMatch { .. } => "A service checked a CPR number against yours".into(),
-        PopulationImported { .. } => "Your details were updated from the register".into(),
+        ConsentWithdrawn { service, .. } => match service {
+            Some(name) => t.arg("act-consent-withdrawn", "service", name),
+            None => t.get("act-consent-withdrawn-unnamed"),
+        },
+        RegisterReported { .. } => t.get("act-register-reported"),
+        LetterPrinted { kind, .. } => t.arg("act-letter-printed", "kind", kind),
+        LetterDispatched { kind, .. } => t.arg("act-letter-sent", "kind", kind),
+        CodeReplayed { .. } | RefreshReused { .. } => t.get("act-replayed"),
+        CprMatch { .. } => t.get("act-cpr-match"),
+        PopulationImported { .. } => t.get("act-imported"),
         KeysRotated { .. }
         | ClientAdded { .. }
         | ClientChanged { .. }
@@ -61,7 +58,7 @@ pub(crate) fn text(event: &AuditEvent) -> String {
         | ClientDisabled { .. }
         | ClientEnabled { .. }
         | ClientDeleted { .. }
-        | Unknown { .. } => "Other activity".into(),
+        | Unknown { .. } => t.get("act-other"),
     }
 }
 
@@ -75,29 +72,13 @@ pub(crate) fn place(event: &AuditEvent) -> String {
     }
 }
 
+/// The select key of a blocked part in the catalogs.
 fn part(what: BlockedPart) -> &'static str {
     match what {
         BlockedPart::Password => "password",
-        BlockedPart::KeyCard => "key card",
-        BlockedPart::Identity => "your whole nyckel",
-        BlockedPart::Other => "a credential",
-    }
-}
-
-fn credential_name(kind: &str) -> &'static str {
-    match kind {
-        "password" => "Password",
-        "key-card" => "Key card",
-        "activation-code" => "Activation code",
-        _ => "A credential",
-    }
-}
-
-fn letter_name(kind: &str) -> &'static str {
-    match kind {
-        "key-card" => "key card",
-        "activation-letter" => "activation letter",
-        _ => "letter",
+        BlockedPart::KeyCard => "key-card",
+        BlockedPart::Identity => "identity",
+        BlockedPart::Other => "other",
     }
 }
 
@@ -122,9 +103,11 @@ mod tests {
             ),
             ("approval.granted", "{}"),
         ] {
-            let line = text(&AuditEvent::from_stored(action, detail));
-            assert!(!line.contains(action), "{line}");
-            assert!(!line.contains('.') && !line.contains('-'), "{line}");
+            for lang in nyckel_i18n::Lang::ALL {
+                let line = text(Tr::new(lang), &AuditEvent::from_stored(action, detail));
+                assert!(!line.contains(action), "{line}");
+                assert!(!line.contains('.') && !line.contains('-'), "{line}");
+            }
         }
     }
 
@@ -135,6 +118,12 @@ mod tests {
             service: Some("Danske Bank".into()),
             scope: "openid profile ssn".into(),
         };
-        assert_eq!(text(&e), "Allowed Danske Bank to get your details");
+        assert_eq!(
+            text(Tr::new(nyckel_i18n::Lang::En), &e),
+            "Allowed Danske Bank to get your details"
+        );
+        for lang in nyckel_i18n::Lang::ALL {
+            assert!(text(Tr::new(lang), &e).contains("Danske Bank"));
+        }
     }
 }

@@ -17,9 +17,11 @@ use nyckel_service::{
 };
 use serde::Deserialize;
 
+use nyckel_i18n::{Arg, Tr};
+
 use super::{
-    AppState, DEVICE_COOKIE, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, key_card_hint, message,
-    pages, removal, render, support_hint,
+    AppState, DEVICE_COOKIE, FLOW_COOKIE, PageLang, SESSION_COOKIE, WebError, cookie,
+    key_card_hint, message, pages, removal, render, support_hint,
 };
 
 impl From<LoginError> for WebError {
@@ -49,6 +51,7 @@ fn flow_cookie<'j>(s: &AppState, jar: &'j CookieJar) -> Option<&'j str> {
 /// GET /login: shows the step the flow is at (starting one if needed).
 pub(crate) async fn show(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Query(q): Query<Restart>,
 ) -> Response {
@@ -61,23 +64,30 @@ pub(crate) async fn show(
             Some(t) => jar.add(cookie(&s, FLOW_COOKIE, t, s.nyckel.config.flow_ttl_secs)),
             None => jar,
         };
-        let page = respond(&s, outcome, jar.clone(), "");
+        let page = respond(&s, &lang, outcome, jar.clone(), "");
         Ok::<_, WebError>((jar, page).into_response())
     }
     .await;
-    result.unwrap_or_else(|e| e.into_page(&s))
+    result.unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 /// Renders what a step returned. `typed_name` is the login name to show
 /// again when it could not be parsed.
-fn respond(s: &AppState, outcome: Outcome, jar: CookieJar, typed_name: &str) -> Response {
+fn respond(
+    s: &AppState,
+    lang: &PageLang,
+    outcome: Outcome,
+    jar: CookieJar,
+    typed_name: &str,
+) -> Response {
     match outcome {
         Outcome::Elsewhere | Outcome::Next => to_login(),
-        Outcome::Show(shown) => page(s, &shown, None, StatusCode::OK, ""),
+        Outcome::Show(shown) => page(s, lang, &shown, None, StatusCode::OK, ""),
         Outcome::Again(shown, problem) => {
-            let (error, status) = problem_text(&problem);
+            let t = lang.tr_for(shown.ui_locales);
+            let (error, status) = problem_text(t, &problem);
             let name: String = typed_name.chars().take(64).collect();
-            page(s, &shown, Some(error), status, &name)
+            page(s, lang, &shown, Some(error), status, &name)
         }
         Outcome::Rekeyed { flow_cookie, shown } => {
             let jar = jar.add(cookie(
@@ -87,11 +97,13 @@ fn respond(s: &AppState, outcome: Outcome, jar: CookieJar, typed_name: &str) -> 
                 s.nyckel.config.flow_ttl_secs,
             ));
             match shown {
-                Some(shown) => (jar, page(s, &shown, None, StatusCode::OK, "")).into_response(),
+                Some(shown) => {
+                    (jar, page(s, lang, &shown, None, StatusCode::OK, "")).into_response()
+                }
                 None => (jar, to_login()).into_response(),
             }
         }
-        Outcome::Ended(ending) => ended(s, ending),
+        Outcome::Ended(ending) => ended(s, lang.tr(), ending),
         // Only the key-card step logs in, and it goes on itself
         // ([`logged_in`], which needs the client's address).
         Outcome::LoggedIn(_) => to_login(),
@@ -99,48 +111,64 @@ fn respond(s: &AppState, outcome: Outcome, jar: CookieJar, typed_name: &str) -> 
 }
 
 /// The message for a form shown again, and its status.
-fn problem_text(p: &Problem) -> (String, StatusCode) {
+fn problem_text(t: Tr, p: &Problem) -> (String, StatusCode) {
+    let bad = StatusCode::BAD_REQUEST;
     match p {
-        Problem::InvalidName(e) => (capitalise(e), StatusCode::BAD_REQUEST),
+        Problem::InvalidName(_) => (t.get("problem-login-name"), bad),
         Problem::WrongUserOrPassword => (
-            "Wrong user ID or password.".into(),
+            t.get("problem-wrong-user-or-password"),
             StatusCode::UNAUTHORIZED,
         ),
-        Problem::PasswordsDiffer => (
-            "The two passwords are not the same. Type the same password twice.".into(),
-            StatusCode::BAD_REQUEST,
-        ),
-        Problem::PasswordRejected(r) => (r.to_string(), StatusCode::BAD_REQUEST),
-        Problem::TermsNotAccepted => (
-            "Tick the box to accept the terms of use. Without them you cannot use nyckel.".into(),
-            StatusCode::BAD_REQUEST,
-        ),
-        Problem::ReportInvalid => (
-            "Describe what is wrong in at most 1000 characters.".into(),
-            StatusCode::BAD_REQUEST,
-        ),
+        Problem::PasswordsDiffer => (t.get("problem-passwords-differ"), bad),
+        Problem::PasswordRejected(r) => (password_rejection(t, r), bad),
+        Problem::TermsNotAccepted => (t.get("problem-terms"), bad),
+        Problem::ReportInvalid => (t.get("report-invalid"), bad),
         Problem::WrongCode(key) => (
-            format!(
-                "Wrong code for key {key}. That key cannot be used again: enter the code for the new key number shown."
-            ),
+            t.arg("problem-wrong-code", "key", key),
             StatusCode::UNAUTHORIZED,
         ),
+    }
+}
+
+/// Why a chosen password was refused, in the holder's language.
+pub(crate) fn password_rejection(t: Tr, r: &nyckel_core::password::PasswordRejection) -> String {
+    use nyckel_core::password::PasswordRejection as R;
+    let n =
+        |id: &str, name: &str, v: usize| t.count(id, name, i64::try_from(v).unwrap_or(i64::MAX));
+    match r {
+        R::TooShort { min } => n("password-too-short", "min", *min),
+        R::TooLong { max } => n("password-too-long", "max", *max),
+        R::ContainsUserId => t.get("password-contains-user-id"),
+        R::ContainsCpr => t.get("password-contains-cpr"),
+        R::ContainsAlias => t.get("password-contains-alias"),
+        R::ContainsWordPassword => t.get("password-contains-word"),
+        R::TenDigits => t.get("password-ten-digits"),
+        R::Common => t.get("password-common"),
+        R::LeadingOrTrailingSpace => t.get("password-space"),
+        R::ControlCharacter => t.get("password-control"),
+        // Non-exhaustive: a rule added later without its message is a
+        // catalog test failure, not a blank page.
+        #[allow(unreachable_patterns)]
+        _ => t.get("password-common"),
     }
 }
 
 /// Renders a step's page, with an error message if one is given.
 fn page(
     s: &AppState,
+    lang: &PageLang,
     shown: &Shown,
     error: Option<String>,
     status: StatusCode,
     typed_name: &str,
 ) -> Response {
+    let t = lang.tr_for(shown.ui_locales);
     let phone = s.phone();
+    let here = "/login";
     let csrf = shown.csrf.as_str();
     let next = error.as_ref().map(|_| match shown.view {
-        LoginView::KeyCode { .. } => key_card_hint(s),
-        _ => support_hint(s),
+        LoginView::KeyCode { .. } => key_card_hint(s, t),
+        _ => support_hint(s, t),
     });
     match &shown.view {
         // A name that could not be parsed is shown again, without a hint.
@@ -148,6 +176,8 @@ fn page(
             status,
             &pages::Identify {
                 support_phone: phone,
+                t,
+                here,
                 csrf,
                 login_name: typed_name,
                 error,
@@ -158,22 +188,43 @@ fn page(
             status,
             &pages::Password {
                 support_phone: phone,
+                t,
+                here,
                 csrf,
                 login_name,
                 error,
                 next,
             },
         ),
-        LoginView::NewPassword { login_name } => render(
-            status,
-            &pages::ChoosePassword {
-                support_phone: phone,
-                csrf,
-                login_name,
-                error,
-                next: None,
-            },
-        ),
+        LoginView::NewPassword { login_name } => {
+            let policy = nyckel_core::password::PasswordPolicy::default();
+            let rule_length = t.with(
+                "choose-rule-length",
+                &[
+                    (
+                        "min",
+                        Arg::Number(i64::try_from(policy.min_len).unwrap_or(8)),
+                    ),
+                    (
+                        "max",
+                        Arg::Number(i64::try_from(policy.max_len).unwrap_or(64)),
+                    ),
+                ],
+            );
+            render(
+                status,
+                &pages::ChoosePassword {
+                    support_phone: phone,
+                    t,
+                    here,
+                    csrf,
+                    login_name,
+                    rule_length,
+                    error,
+                    next: None,
+                },
+            )
+        }
         LoginView::Terms {
             name,
             address,
@@ -182,9 +233,11 @@ fn page(
             status,
             &pages::Terms {
                 support_phone: phone,
+                t,
+                here,
                 csrf,
                 version: nyckel_core::terms::VERSION,
-                paragraphs: nyckel_core::terms::PARAGRAPHS,
+                paragraphs: terms_paragraphs(t),
                 name: name.clone(),
                 address: address.clone(),
                 reported: *reported,
@@ -196,9 +249,11 @@ fn page(
             status,
             &pages::Consent {
                 support_phone: phone,
+                t,
+                here,
                 csrf,
                 client_name: client.name.clone(),
-                shared: super::oidc::shared_items(request, client),
+                shared: super::oidc::shared_items(t, request, client),
                 error,
             },
         ),
@@ -210,6 +265,8 @@ fn page(
             status,
             &pages::KeyCard {
                 support_phone: phone,
+                t,
+                here,
                 csrf,
                 key_number: key_number.to_string(),
                 card_id: card_id.clone(),
@@ -221,68 +278,63 @@ fn page(
     }
 }
 
+/// The rules of the current terms of use ([`nyckel_core::terms::VERSION`]),
+/// `terms-v1-rule-1`… in the catalogs.
+fn terms_paragraphs(t: Tr) -> Vec<String> {
+    (1..=nyckel_core::terms::RULES)
+        .map(|i| t.get(&format!("terms-v{}-rule-{i}", nyckel_core::terms::VERSION)))
+        .collect()
+}
+
 /// The page for a login that ended without a session.
-fn ended(s: &AppState, ending: Ending) -> Response {
+fn ended(s: &AppState, t: Tr, ending: Ending) -> Response {
+    let say = |status, heading: &str, text: String, next| {
+        message(s, t, status, &t.get(heading), text, next, false)
+    };
     match ending {
-        Ending::Throttled => message(
-            s,
+        Ending::Throttled => say(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            "There have been too many login attempts from your network. Wait a minute and try again.".into(),
-            Some("On a device where you have logged in before, you can log in as usual.".into()),
-            false,
+            "ended-throttled-heading",
+            t.get("ended-throttled-text"),
+            Some(nyckel_i18n::Markup::text(&t.get("ended-throttled-next"))),
         ),
-        Ending::IdentityBlocked => message(
-            s,
+        Ending::IdentityBlocked => say(
             StatusCode::FORBIDDEN,
-            "Your nyckel is blocked",
-            "Your nyckel has been blocked, so you cannot log in with it.".into(),
-            Some(support_hint(s)),
-            false,
+            "ended-identity-blocked-heading",
+            t.get("ended-identity-blocked-text"),
+            Some(support_hint(s, t)),
         ),
-        Ending::NoUsableCard => message(
-            s,
+        Ending::NoUsableCard => say(
             StatusCode::FORBIDDEN,
-            "No usable key card",
-            "Your key card is blocked or used up, so nyckel cannot ask you for a code.".into(),
-            Some(support_hint(s)),
-            false,
+            "ended-no-card-heading",
+            t.get("ended-no-card-text"),
+            Some(support_hint(s, t)),
         ),
-        Ending::CardBlocked => message(
-            s,
+        Ending::CardBlocked => say(
             StatusCode::FORBIDDEN,
-            "Your key card is blocked",
-            "Too many wrong codes were entered, so your key card has been blocked.".into(),
-            Some(support_hint(s)),
-            false,
+            "ended-card-blocked-heading",
+            t.get("ended-card-blocked-text"),
+            Some(support_hint(s, t)),
         ),
-        Ending::Superseded(key) => message(
-            s,
+        Ending::Superseded(key) => say(
             StatusCode::CONFLICT,
-            "This login was replaced",
-            format!(
-                "Key {key} is no longer valid: you started a newer login in another window, which asked for another key. The key asked for here counts as a wrong code. Go on in the other window, or start again."
-            ),
-            Some(key_card_hint(s)),
-            false,
+            "ended-superseded-heading",
+            t.arg("ended-superseded-text", "key", key),
+            Some(key_card_hint(s, t)),
         ),
-        Ending::ActivationCodeUsed => message(
-            s,
+        Ending::ActivationCodeUsed => say(
             StatusCode::CONFLICT,
-            "Your activation code has been used",
-            "A password has already been chosen with this activation code, in another window or on another device. Log in with that password.".into(),
-            Some(support_hint(s)),
-            false,
+            "ended-activation-used-heading",
+            t.get("ended-activation-used-text"),
+            Some(support_hint(s, t)),
         ),
         // Ending is non-exhaustive only for later factors.
         #[allow(unreachable_patterns)]
-        _ => message(
-            s,
+        _ => say(
             StatusCode::FORBIDDEN,
-            "Your login has ended",
-            "Please start again.".into(),
-            Some(support_hint(s)),
-            false,
+            "ended-other-heading",
+            t.get("ended-other-text"),
+            Some(support_hint(s, t)),
         ),
     }
 }
@@ -332,6 +384,7 @@ pub(crate) struct IdentifyForm {
 
 pub(crate) async fn identify(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<IdentifyForm>,
 ) -> Response {
@@ -340,10 +393,10 @@ pub(crate) async fn identify(
             .nyckel
             .identify_step(flow_cookie(&s, &jar), &f.csrf, &f.login_name)
             .await?;
-        Ok::<_, WebError>(respond(&s, outcome, jar, &f.login_name))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, &f.login_name))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -354,6 +407,7 @@ pub(crate) struct PasswordForm {
 
 pub(crate) async fn password(
     State(s): State<AppState>,
+    lang: PageLang,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(f): Form<PasswordForm>,
@@ -372,10 +426,10 @@ pub(crate) async fn password(
                 throttled,
             )
             .await?;
-        Ok::<_, WebError>(respond(&s, outcome, jar, ""))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -387,6 +441,7 @@ pub(crate) struct NewPasswordForm {
 
 pub(crate) async fn new_password(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<NewPasswordForm>,
 ) -> Response {
@@ -396,10 +451,10 @@ pub(crate) async fn new_password(
             .nyckel
             .new_password_step(flow_cookie(&s, &jar), &f.csrf, &new, &f.confirm)
             .await?;
-        Ok::<_, WebError>(respond(&s, outcome, jar, ""))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -410,6 +465,7 @@ pub(crate) struct TermsForm {
 
 pub(crate) async fn terms(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<TermsForm>,
 ) -> Response {
@@ -419,10 +475,10 @@ pub(crate) async fn terms(
             .nyckel
             .terms_step(flow_cookie(&s, &jar), &f.csrf, accepted)
             .await?;
-        Ok::<_, WebError>(respond(&s, outcome, jar, ""))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -433,6 +489,7 @@ pub(crate) struct ReportForm {
 
 pub(crate) async fn report(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<ReportForm>,
 ) -> Response {
@@ -441,10 +498,10 @@ pub(crate) async fn report(
             .nyckel
             .report_step(flow_cookie(&s, &jar), &f.csrf, &f.note)
             .await?;
-        Ok::<_, WebError>(respond(&s, outcome, jar, ""))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -455,6 +512,7 @@ pub(crate) struct KeyCardForm {
 
 pub(crate) async fn keycard(
     State(s): State<AppState>,
+    lang: PageLang,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(f): Form<KeyCardForm>,
@@ -474,10 +532,10 @@ pub(crate) async fn keycard(
         if let Outcome::LoggedIn(done) = outcome {
             return logged_in(&s, jar, *done, &ip).await;
         }
-        Ok::<_, WebError>(respond(&s, outcome, jar, ""))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -488,6 +546,7 @@ pub(crate) struct CsrfForm {
 /// The holder has received a new key card and wants to be asked from it.
 pub(crate) async fn new_card(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<CsrfForm>,
 ) -> Response {
@@ -496,16 +555,8 @@ pub(crate) async fn new_card(
             .nyckel
             .new_card_step(flow_cookie(&s, &jar), &f.csrf)
             .await?;
-        Ok::<_, WebError>(respond(&s, outcome, jar, ""))
+        Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
-        None => String::new(),
-    }
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }

@@ -7,12 +7,14 @@
 
 mod activity;
 mod errors;
+mod lang;
 mod login;
 mod my;
 mod oidc;
 mod pages;
 
 pub(crate) use errors::page::WebError;
+pub(crate) use lang::PageLang;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -28,6 +30,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use nyckel_i18n::{Arg, Markup, Tr};
 use nyckel_service::{LiveSession, Nyckel, ServiceError};
 
 /// What `nyckel demo` shows on the start page so that a newcomer can log in.
@@ -91,6 +94,8 @@ pub(crate) enum CookieName {
     Session,
     /// The device: minted by the server at a completed login only.
     Device,
+    /// The language the holder chose on the language switch.
+    Lang,
 }
 
 impl CookieName {
@@ -99,9 +104,11 @@ impl CookieName {
             (CookieName::Flow, false) => "nyckel_flow",
             (CookieName::Session, false) => "nyckel_session",
             (CookieName::Device, false) => "nyckel_device",
+            (CookieName::Lang, false) => "nyckel_lang",
             (CookieName::Flow, true) => "__Host-nyckel_flow",
             (CookieName::Session, true) => "__Host-nyckel_session",
             (CookieName::Device, true) => "__Host-nyckel_device",
+            (CookieName::Lang, true) => "__Host-nyckel_lang",
         }
     }
 }
@@ -196,6 +203,7 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
     let pages = Router::new()
         .route("/", get(index))
         .route("/help", get(help))
+        .route("/lang", post(lang::switch))
         .route("/login", get(login::show))
         .route("/login/identify", post(login::identify))
         .route("/login/password", post(login::password))
@@ -208,6 +216,7 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/my", get(my::show))
         .route("/my/block", post(my::block))
         .route("/my/alias", post(my::alias))
+        .route("/my/language", post(my::language))
         .route("/my/report", post(my::report))
         .route("/my/consent", post(my::withdraw))
         // GET: RP-initiated logout; POST: the logout button in My nyckel.
@@ -310,36 +319,46 @@ async fn readyz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn index(State(s): State<AppState>) -> Response {
+async fn index(State(s): State<AppState>, lang: PageLang) -> Response {
     render(
         StatusCode::OK,
         &pages::Index {
             support_phone: s.phone(),
+            t: lang.tr(),
+            here: "/",
             demo: s.demo.as_deref(),
         },
     )
 }
 
-async fn help(State(s): State<AppState>) -> Response {
+async fn help(State(s): State<AppState>, lang: PageLang) -> Response {
+    let t = lang.tr();
     let schedule = &s.nyckel.config.support;
     let now =
         chrono::DateTime::<chrono::Utc>::from_timestamp_millis(s.nyckel.now()).unwrap_or_default();
     let status = schedule.status(now);
     let fmt = |h: Option<nyckel_core::support::Hours>| {
-        h.map_or_else(|| "closed".to_owned(), |h| h.to_string())
+        h.map_or_else(|| t.get("hours-closed"), |h| h.to_string())
     };
     let special_days = schedule
         .special_days
         .iter()
-        .map(|d| format!("{} {}: {}", d.day, month_name(d.month), fmt(d.hours)))
+        .map(|d| {
+            let date = t.day_month(d.day, d.month);
+            let hours = fmt(d.hours);
+            t.with(
+                "help-special-day",
+                &[("date", Arg::Text(&date)), ("hours", Arg::Text(&hours))],
+            )
+        })
         .collect();
     let page = pages::Help {
         support_phone: s.phone(),
+        t,
+        here: "/help",
         open_now: status.open_now,
         today_hours: status.today_hours.map(|h| h.to_string()),
-        next_open: status
-            .next_open
-            .map(|t| t.format("%A %-d %B at %H:%M").to_string()),
+        next_open: status.next_open.map(|l| t.weekday_date_time(&l)),
         weekday_hours: fmt(schedule.weekday),
         weekend_hours: fmt(schedule.weekend_and_holiday),
         special_days,
@@ -347,33 +366,14 @@ async fn help(State(s): State<AppState>) -> Response {
     render(StatusCode::OK, &page)
 }
 
-fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    NAMES
-        .get(m.wrapping_sub(1) as usize)
-        .copied()
-        .unwrap_or("?")
-}
-
-async fn not_found(State(s): State<AppState>) -> Response {
+async fn not_found(State(s): State<AppState>, lang: PageLang) -> Response {
+    let t = lang.tr();
     message(
         &s,
+        t,
         StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is no page at this address.".into(),
+        &t.get("not-found-heading"),
+        t.get("not-found-text"),
         None,
         false,
     )
@@ -389,24 +389,29 @@ pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
     }
 }
 
+/// A page that says what happened (`heading`, `message`) and what to do
+/// next; `ok` for a confirmation, else an error that offers to start again.
 pub(crate) fn message(
     s: &AppState,
+    t: Tr,
     status: StatusCode,
     heading: &str,
     message: String,
-    next: Option<String>,
+    next: Option<Markup>,
     ok: bool,
 ) -> Response {
     render(
         status,
         &pages::Message {
             support_phone: s.phone(),
-            heading,
+            t,
+            here: if ok { "/my" } else { "/login" },
+            heading: heading.to_owned(),
             message,
             next,
             is_error: !ok,
             link: if ok { "/my" } else { "/login?restart=1" },
-            link_text: if ok { "Go to My nyckel" } else { "Start again" },
+            link_text: t.get(if ok { "link-my" } else { "link-start-again" }),
         },
     )
 }
@@ -414,54 +419,66 @@ pub(crate) fn message(
 /// A page that confirms something done, for someone no longer logged in.
 pub(crate) fn logged_out(
     s: &AppState,
+    t: Tr,
     heading: &str,
     message: String,
-    next: Option<String>,
+    next: Option<Markup>,
 ) -> Response {
     render(
         StatusCode::OK,
         &pages::Message {
             support_phone: s.phone(),
-            heading,
+            t,
+            here: "/",
+            heading: heading.to_owned(),
             message,
             next,
             is_error: false,
             link: "/login?restart=1",
-            link_text: "Log in again",
+            link_text: t.get("link-log-in-again"),
         },
     )
 }
 
 /// What to do next, with the support line and whether it is open now.
-pub(crate) fn support_hint(s: &AppState) -> String {
-    format!(
-        "If you have forgotten your password, or it or your key card is blocked, {} or visit a citizen service centre. See the help page.",
-        support_line(s)
-    )
+pub(crate) fn support_hint(s: &AppState, t: Tr) -> Markup {
+    let line = support_line(s, t);
+    t.html("hint-support-html", &[("line", Arg::Markup(&line))])
 }
 
 /// What to do after a wrong key-card code.
-pub(crate) fn key_card_hint(s: &AppState) -> String {
-    format!(
-        "Check that you are reading the card whose number is shown, and the code printed beside the key number. If your key card is lost, used up or blocked, {}.",
-        support_line(s)
-    )
+pub(crate) fn key_card_hint(s: &AppState, t: Tr) -> Markup {
+    let line = support_line(s, t);
+    t.html("hint-key-card-html", &[("line", Arg::Markup(&line))])
 }
 
-/// "call support on … (open now)".
-fn support_line(s: &AppState) -> String {
+/// "call support on <a href=tel:…>…</a> (open now)".
+fn support_line(s: &AppState, t: Tr) -> Markup {
     let now =
         chrono::DateTime::<chrono::Utc>::from_timestamp_millis(s.nyckel.now()).unwrap_or_default();
     let status = s.nyckel.config.support.status(now);
-    let when = if status.open_now {
-        "open now".to_owned()
-    } else {
-        status.next_open.map_or_else(
-            || "closed now".to_owned(),
-            |t| format!("closed now, opens {}", t.format("%A at %H:%M")),
-        )
-    };
-    format!("call support on {} ({when})", s.phone())
+    let phone = s.phone();
+    let tel = tel(phone);
+    let number = [("tel", Arg::Text(&tel)), ("phone", Arg::Text(phone))];
+    if status.open_now {
+        return t.html("support-line-open-html", &number);
+    }
+    match status.next_open {
+        Some(l) => {
+            let when = t.weekday_time(&l);
+            let [a, b] = number;
+            t.html(
+                "support-line-opens-html",
+                &[a, b, ("when", Arg::Text(&when))],
+            )
+        }
+        None => t.html("support-line-closed-html", &number),
+    }
+}
+
+/// The support number as a `tel:` target: no spaces.
+pub(crate) fn tel(phone: &str) -> String {
+    phone.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 pub(crate) fn cookie(

@@ -6,14 +6,16 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use chrono::DateTime;
-use nyckel_core::alias::Alias;
-use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus};
+use nyckel_core::alias::{Alias, AliasRejection};
+use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus, TransitionError};
 use nyckel_core::secret::ct_eq;
 use serde::Deserialize;
 
 use super::login::ReportForm;
-use super::{AppState, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint};
+use super::{
+    AppState, PageLang, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint,
+};
+use nyckel_i18n::{Arg, Tr};
 use nyckel_service::my::AliasSet;
 use nyckel_service::{BlockTarget, LiveSession};
 
@@ -37,48 +39,20 @@ async fn holder_for_post(
     Ok(h)
 }
 
-/// Copenhagen local time for people.
-fn local_time(ms: i64) -> String {
-    let utc = DateTime::from_timestamp_millis(ms).unwrap_or_default();
-    nyckel_core::support::copenhagen_local(utc)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
-fn credential_name(kind: CredentialKind) -> &'static str {
-    match kind {
-        CredentialKind::ActivationCode => "Activation code",
-        CredentialKind::Password => "Password",
-        CredentialKind::KeyCard => "Key card",
-        CredentialKind::AppDevice => "Code app",
-        CredentialKind::CodeToken => "Code token",
-        CredentialKind::Passkey => "Chip (security key)",
-    }
-}
-
-fn status_text(s: CredentialStatus) -> &'static str {
-    match s {
-        CredentialStatus::Pending => "on its way / not yet used",
-        CredentialStatus::Active => "active",
-        CredentialStatus::BlockedByHolder => "blocked by you",
-        CredentialStatus::BlockedBySupport => "blocked by support",
-        CredentialStatus::LockedByFailures => "blocked after too many wrong attempts",
-        CredentialStatus::Retired => "no longer in use",
-        CredentialStatus::Revoked => "revoked",
-    }
-}
-
 /// What a consent gives the service, from the claims it releases
 /// ([`nyckel_oidc::tokens::scope_claims`], as the consent screen says it).
-fn consent_text(claims: &std::collections::BTreeSet<&'static str>) -> String {
-    let mut parts = vec!["an identifier for you"];
-    if claims.contains("name") {
-        parts.push("your name");
-    }
-    if claims.contains(nyckel_oidc::tokens::CLAIM_CPR) {
-        parts.push("your CPR number");
-    }
-    parts.join(", ")
+fn consent_text(t: Tr, claims: &std::collections::BTreeSet<&'static str>) -> String {
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    t.with(
+        "consent-gives",
+        &[
+            ("name", Arg::Text(yes(claims.contains("name")))),
+            (
+                "cpr",
+                Arg::Text(yes(claims.contains(nyckel_oidc::tokens::CLAIM_CPR))),
+            ),
+        ],
+    )
 }
 
 #[derive(Deserialize)]
@@ -90,6 +64,7 @@ pub(crate) struct WithdrawForm {
 /// Withdraws the holder's consent for a service.
 pub(crate) async fn withdraw(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<WithdrawForm>,
 ) -> Response {
@@ -102,7 +77,7 @@ pub(crate) async fn withdraw(
         Ok::<_, WebError>(Redirect::to("/my?done=withdrawn").into_response())
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -110,38 +85,36 @@ pub(crate) struct Notice {
     done: Option<String>,
 }
 
-fn notice_text(done: &str) -> Option<&'static str> {
-    Some(match done {
-        "blocked-password" => {
-            "Your password is blocked. To unblock it, call support: you will get a new activation code by letter."
-        }
-        "blocked-key-card" => {
-            "Your key card is blocked. To unblock it or get a new one, call support."
-        }
-        "alias" => "Your username has been saved. You can now log in with it.",
-        "withdrawn" => {
-            "The service no longer gets your details. It will ask you again the next time you log in there."
-        }
-        "reported" => {
-            "Thank you: your report has been recorded. Contact the citizen service centre of your municipality to correct the register."
-        }
+/// The notice after a redirect (`?done=`): one of a fixed set, so a link
+/// cannot put words on the page.
+fn notice_text(t: Tr, done: &str) -> Option<String> {
+    Some(t.get(match done {
+        "blocked-password" => "notice-blocked-password",
+        "blocked-key-card" => "notice-blocked-key-card",
+        "alias" => "notice-alias",
+        "withdrawn" => "notice-withdrawn",
+        "language" => "notice-language",
+        "reported" => "report-thanks",
         _ => return None,
-    })
+    }))
 }
 
 pub(crate) async fn show(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Query(q): Query<Notice>,
 ) -> Response {
-    let notice = q.done.as_deref().and_then(notice_text).map(str::to_owned);
-    page(&s, &jar, notice, None, StatusCode::OK)
+    let t = lang.tr();
+    let notice = q.done.as_deref().and_then(|d| notice_text(t, d));
+    page(&s, t, &jar, notice, None, StatusCode::OK)
         .await
-        .unwrap_or_else(|e| e.into_page(&s))
+        .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 async fn page(
     s: &AppState,
+    t: Tr,
     jar: &CookieJar,
     notice: Option<String>,
     error: Option<String>,
@@ -163,12 +136,15 @@ async fn page(
         .filter(|c| c.kind != CredentialKind::ActivationCode)
         .map(|c| pages::CredentialView {
             name: match (&c.label, c.kind) {
-                (Some(l), CredentialKind::KeyCard) => format!("Key card {l}"),
-                _ => credential_name(c.kind).to_owned(),
+                (Some(l), CredentialKind::KeyCard) => t.arg("credential-key-card", "card", l),
+                _ => t.arg("credential-name", "kind", c.kind),
             },
-            status: status_text(c.status).to_owned(),
-            created: local_time(c.created_at),
-            last_used: c.last_used_at.map_or_else(|| "—".into(), local_time),
+            status: t.arg("credential-status", "status", c.status),
+            active: c.status == CredentialStatus::Active,
+            created: t.date_time(c.created_at),
+            last_used: c
+                .last_used_at
+                .map_or_else(|| t.get("my-never-used"), |at| t.date_time(at)),
             block_what: match c.kind {
                 _ if c.status.is_blocked() => None,
                 CredentialKind::Password => Some("password"),
@@ -183,33 +159,36 @@ async fn page(
         .map(|e| {
             let event = e.event();
             pages::ActivityView {
-                when: local_time(e.at),
-                what: super::activity::text(&event),
+                when: t.date_time(e.at),
+                what: super::activity::text(t, &event),
                 place: super::activity::place(&event),
             }
         })
         .collect();
-    let next = error.as_ref().map(|_| support_hint(s));
+    let next = error.as_ref().map(|_| support_hint(s, t));
     Ok(render(
         status,
         &pages::My {
             support_phone: s.phone(),
+            t,
+            here: "/my",
             csrf: &h.row.csrf,
             name: data.person.record.full_name(),
             address: data.person.record.address.clone(),
             user_id: h.identity.user_id.to_string(),
             alias: h.identity.alias.clone(),
-            status: h.identity.status.to_string(),
+            status: t.arg("identity-status", "status", h.identity.status),
+            language: h.identity.language,
             credentials,
             activity,
             consents: data
                 .consents
                 .into_iter()
                 .map(|c| pages::ConsentView {
-                    what: consent_text(&c.claims),
+                    what: consent_text(t, &c.claims),
                     client_id: c.client_id,
                     name: c.client_name,
-                    since: local_time(c.since),
+                    since: t.date_time(c.since),
                 })
                 .collect(),
             notice,
@@ -227,24 +206,60 @@ pub(crate) struct BlockForm {
 
 pub(crate) async fn block(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<BlockForm>,
 ) -> Response {
     async {
+        let t = lang.tr();
         let h = holder_for_post(&s, &jar, &f.csrf).await?;
         let Ok(target) = f.what.parse::<BlockTarget>() else {
-            return page(&s, &jar, None, Some("Choose what to block.".into()), StatusCode::BAD_REQUEST).await;
+            return page(
+                &s,
+                t,
+                &jar,
+                None,
+                Some(t.get("my-choose-what")),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         };
         let who = format!("holder:{}", h.identity.user_id);
-        match s.nyckel.block(&h.identity.id, target, Actor::Holder, &who, "blocked by the holder in My nyckel").await? {
-            Err(e) => page(&s, &jar, None, Some(format!("Could not block: {e}.")), StatusCode::CONFLICT).await,
+        match s
+            .nyckel
+            .block(
+                &h.identity.id,
+                target,
+                Actor::Holder,
+                &who,
+                "blocked by the holder in My nyckel",
+            )
+            .await?
+        {
+            Err(e) => {
+                let reason = match e {
+                    TransitionError::AlreadyBlocked => "already-blocked",
+                    TransitionError::Final => "final",
+                    TransitionError::NeedsSupport => "needs-support",
+                    _ => "nothing",
+                };
+                let text = t.arg("my-block-failed", "reason", reason);
+                page(&s, t, &jar, None, Some(text), StatusCode::CONFLICT).await
+            }
             Ok(_) if target == BlockTarget::Identity => Ok((
                 jar.clone().remove(removal(&s, SESSION_COOKIE)),
                 logged_out(
                     &s,
-                    "Your nyckel is blocked",
-                    "Your whole nyckel is now blocked: nobody can log in with it. You have been logged out.".into(),
-                    Some(format!("To unblock it, call support on {}.", s.phone())),
+                    t,
+                    &t.get("blocked-all-heading"),
+                    t.get("blocked-all-text"),
+                    Some(t.html2(
+                        "blocked-all-next-html",
+                        "tel",
+                        super::tel(s.phone()),
+                        "phone",
+                        s.phone(),
+                    )),
                 ),
             )
                 .into_response()),
@@ -252,7 +267,41 @@ pub(crate) async fn block(
         }
     }
     .await
-    .unwrap_or_else(|e: WebError| e.into_page(&s))
+    .unwrap_or_else(|e: WebError| e.into_page(&s, lang.tr()))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LanguageForm {
+    csrf: String,
+    language: String,
+}
+
+/// The language of the holder's letters, key cards and code app.
+pub(crate) async fn language(
+    State(s): State<AppState>,
+    lang: PageLang,
+    jar: CookieJar,
+    Form(f): Form<LanguageForm>,
+) -> Response {
+    async {
+        let t = lang.tr();
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let Ok(language) = f.language.parse::<nyckel_i18n::Lang>() else {
+            return page(
+                &s,
+                t,
+                &jar,
+                None,
+                Some(t.get("my-language-unknown")),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        };
+        s.nyckel.set_language(&h.identity, language).await?;
+        Ok(Redirect::to("/my?done=language").into_response())
+    }
+    .await
+    .unwrap_or_else(|e: WebError| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -263,19 +312,28 @@ pub(crate) struct AliasForm {
 
 pub(crate) async fn alias(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<AliasForm>,
 ) -> Response {
     async {
+        let t = lang.tr();
         let h = holder_for_post(&s, &jar, &f.csrf).await?;
         let alias = match Alias::parse(&f.alias) {
             Ok(a) => a,
             Err(e) => {
+                let reason = match e {
+                    AliasRejection::TooShort => "too-short",
+                    AliasRejection::TooLong => "too-long",
+                    AliasRejection::InvalidCharacter => "character",
+                    AliasRejection::NoLetter => "no-letter",
+                };
                 return page(
                     &s,
+                    t,
                     &jar,
                     None,
-                    Some(format!("That username cannot be used: {e}.")),
+                    Some(t.arg("alias-refused", "reason", reason)),
                     StatusCode::BAD_REQUEST,
                 )
                 .await;
@@ -284,9 +342,10 @@ pub(crate) async fn alias(
         if s.nyckel.set_alias(&h.identity, &alias).await? == AliasSet::Taken {
             return page(
                 &s,
+                t,
                 &jar,
                 None,
-                Some("That username is taken. Choose another one.".into()),
+                Some(t.get("alias-taken")),
                 StatusCode::CONFLICT,
             )
             .await;
@@ -294,23 +353,26 @@ pub(crate) async fn alias(
         Ok(Redirect::to("/my?done=alias").into_response())
     }
     .await
-    .unwrap_or_else(|e: WebError| e.into_page(&s))
+    .unwrap_or_else(|e: WebError| e.into_page(&s, lang.tr()))
 }
 
 pub(crate) async fn report(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<ReportForm>,
 ) -> Response {
     async {
+        let t = lang.tr();
         let h = holder_for_post(&s, &jar, &f.csrf).await?;
         let note = f.note.trim();
         if note.is_empty() || note.chars().count() > 1000 {
             return page(
                 &s,
+                t,
                 &jar,
                 None,
-                Some("Describe what is wrong in at most 1000 characters.".into()),
+                Some(t.get("report-invalid")),
                 StatusCode::BAD_REQUEST,
             )
             .await;
@@ -321,7 +383,7 @@ pub(crate) async fn report(
         Ok(Redirect::to("/my?done=reported").into_response())
     }
     .await
-    .unwrap_or_else(|e: WebError| e.into_page(&s))
+    .unwrap_or_else(|e: WebError| e.into_page(&s, lang.tr()))
 }
 
 #[derive(Deserialize)]
@@ -337,6 +399,7 @@ pub(crate) struct LogoutForm {
 /// provider's logout request.
 pub(crate) async fn logout(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     Form(f): Form<LogoutForm>,
 ) -> Response {
@@ -345,6 +408,7 @@ pub(crate) async fn logout(
         s.nyckel.end_session(&h).await?;
         super::oidc::after_logout(
             &s,
+            lang.tr(),
             jar.clone().remove(removal(&s, SESSION_COOKIE)),
             f.client_id.as_deref(),
             f.post_logout_redirect_uri.as_deref(),
@@ -353,5 +417,5 @@ pub(crate) async fn logout(
         .await
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }

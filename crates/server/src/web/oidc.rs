@@ -23,7 +23,8 @@ use serde_json::json;
 
 use super::errors::oauth::{invalid_token, json_response, no_token, oauth_error, server_error};
 use super::errors::page::not_redirectable;
-use super::{AppState, FLOW_COOKIE, SESSION_COOKIE, WebError, cookie, removal};
+use super::{AppState, FLOW_COOKIE, PageLang, SESSION_COOKIE, WebError, cookie, removal};
+use nyckel_i18n::Tr;
 use nyckel_service::provider::{AuthenticatedClient, Client};
 use nyckel_service::{Authorized, ConsentOutcome, Continuation, ExpectConsent};
 
@@ -106,31 +107,40 @@ fn redirect_error(s: &AppState, req: &AuthorizationRequest, e: &OAuthError) -> R
 
 pub(crate) async fn authorize_get(
     State(s): State<AppState>,
+    lang: PageLang,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     OAuthQuery(params): OAuthQuery,
 ) -> Response {
-    authorize(s, peer, jar, params).await
+    authorize(s, lang.tr(), peer, jar, params).await
 }
 
 pub(crate) async fn authorize_post(
     State(s): State<AppState>,
+    lang: PageLang,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     OAuthForm(params): OAuthForm,
 ) -> Response {
-    authorize(s, peer, jar, params).await
+    authorize(s, lang.tr(), peer, jar, params).await
 }
 
-async fn authorize(s: AppState, peer: SocketAddr, jar: CookieJar, params: Pairs) -> Response {
-    match authorize_inner(&s, peer, jar, params).await {
+async fn authorize(
+    s: AppState,
+    t: Tr,
+    peer: SocketAddr,
+    jar: CookieJar,
+    params: Pairs,
+) -> Response {
+    match authorize_inner(&s, t, peer, jar, params).await {
         Ok(r) => r,
-        Err(e) => e.into_page(&s),
+        Err(e) => e.into_page(&s, t),
     }
 }
 
 async fn authorize_inner(
     s: &AppState,
+    t: Tr,
     peer: SocketAddr,
     jar: CookieJar,
     params: Pairs,
@@ -138,7 +148,7 @@ async fn authorize_inner(
     let issuer = s.nyckel.issuer()?;
     // A pushed request (RFC 9126): fetch the parameters pushed earlier.
     let (params, origin) = match request::pushed_reference(&params) {
-        Err(e) => return Ok(not_redirectable(s, e.error())),
+        Err(e) => return Ok(not_redirectable(s, t, e.error())),
         Ok(None) => (params, Origin::FrontChannel),
         Ok(Some(r)) => {
             // Only the client that pushed it takes it: another client's
@@ -152,6 +162,7 @@ async fn authorize_inner(
                 None => {
                     return Ok(not_redirectable(
                         s,
+                        t,
                         &OAuthError::new(
                             ErrorCode::InvalidRequestUri,
                             "request_uri unknown, used or expired",
@@ -163,7 +174,7 @@ async fn authorize_inner(
     };
     let client = match request::client_id(&params) {
         Ok(id) => s.nyckel.find_active_client(id).await?,
-        Err(e) => return Ok(not_redirectable(s, e.error())),
+        Err(e) => return Ok(not_redirectable(s, t, e.error())),
     };
     let view = client.as_ref().map(Client::view);
     let req = match request::validate_authorize(&params, view.as_ref(), origin) {
@@ -171,7 +182,7 @@ async fn authorize_inner(
         Err(e) => {
             return Ok(match e.redirect_url(&issuer) {
                 Some(url) => Redirect::to(&url).into_response(),
-                None => not_redirectable(s, e.error()),
+                None => not_redirectable(s, t, e.error()),
             });
         }
     };
@@ -189,6 +200,7 @@ async fn authorize_inner(
             let Some(client) = s.nyckel.find_active_client(&req.client_id).await? else {
                 return Ok(not_redirectable(
                     s,
+                    t,
                     &OAuthError::new(ErrorCode::InvalidClient, "unknown client"),
                 ));
             };
@@ -309,23 +321,19 @@ pub(crate) async fn continue_authorization(
 /// What the consent screen lists: exactly what the provider will receive
 /// ([`nyckel_oidc::tokens::scope_claims`], the rule the tokens and
 /// UserInfo follow).
-pub(crate) fn shared_items(req: &AuthorizationRequest, client: &Client) -> Vec<String> {
+pub(crate) fn shared_items(t: Tr, req: &AuthorizationRequest, client: &Client) -> Vec<String> {
     let claims = nyckel_oidc::tokens::scope_claims(&req.scopes, client.allow_cpr);
-    let mut items = vec![
-        "A pseudonymous identifier for you, the same each time you use this service".to_owned(),
-    ];
+    let mut items = vec![t.get("shared-pairwise")];
     if claims.contains("name") {
-        items.push("Your name".into());
+        items.push(t.get("shared-name"));
     }
     if claims.contains("uuid") {
-        items.push("Your personal nyckel UUID".into());
+        items.push(t.get("shared-uuid"));
     }
     if claims.contains(nyckel_oidc::tokens::CLAIM_CPR) {
-        items.push("Your CPR number".into());
+        items.push(t.get("shared-cpr"));
     }
-    items.push(
-        "When you logged in, and how (password and key card: assurance level Substantial)".into(),
-    );
+    items.push(t.get("shared-login-substantial"));
     items
 }
 
@@ -337,6 +345,7 @@ pub(crate) struct ConsentForm {
 
 pub(crate) async fn consent(
     State(s): State<AppState>,
+    lang: PageLang,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(f): Form<ConsentForm>,
@@ -366,7 +375,7 @@ pub(crate) async fn consent(
         })
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 fn authorization_header(headers: &HeaderMap) -> Option<&str> {
@@ -580,6 +589,7 @@ impl LogoutParams {
 /// and the logout button posts to `/logout` (`my::logout`).
 pub(crate) async fn logout(
     State(s): State<AppState>,
+    lang: PageLang,
     jar: CookieJar,
     OAuthQuery(pairs): OAuthQuery,
 ) -> Response {
@@ -614,6 +624,8 @@ pub(crate) async fn logout(
                     StatusCode::OK,
                     &super::pages::ConfirmLogout {
                         support_phone: s.phone(),
+                        t: lang.tr(),
+                        here: "/my",
                         csrf: &live.row.csrf,
                         client_name: client.map(|c| c.name.clone()),
                         client_id: client_id.as_deref(),
@@ -626,6 +638,7 @@ pub(crate) async fn logout(
         }
         after_logout(
             &s,
+            lang.tr(),
             jar.remove(removal(&s, SESSION_COOKIE)),
             client_id.as_deref(),
             q.post_logout_redirect_uri.as_deref(),
@@ -634,7 +647,7 @@ pub(crate) async fn logout(
         .await
     }
     .await
-    .unwrap_or_else(|e| e.into_page(&s))
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 /// After a logout: back to the provider's registered
@@ -642,6 +655,7 @@ pub(crate) async fn logout(
 /// own page.
 pub(crate) async fn after_logout(
     s: &AppState,
+    t: Tr,
     jar: CookieJar,
     client_id: Option<&str>,
     post_logout_redirect_uri: Option<&str>,
@@ -661,8 +675,9 @@ pub(crate) async fn after_logout(
         jar,
         super::logged_out(
             s,
-            "You are logged out",
-            "You have been logged out of nyckel.".into(),
+            t,
+            &t.get("logged-out-heading"),
+            t.get("logged-out-text"),
             None,
         ),
     )

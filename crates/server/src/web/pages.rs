@@ -1,11 +1,15 @@
 //! Page templates (askama: compiled, type-checked, auto-escaping).
 
 use askama::Template;
+use nyckel_i18n::{Markup, Tr};
 
 #[derive(Template)]
 #[template(path = "index.html")]
 pub struct Index<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub demo: Option<&'a super::DemoInfo>,
 }
 
@@ -13,73 +17,95 @@ pub struct Index<'a> {
 #[template(path = "identify.html")]
 pub struct Identify<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub login_name: &'a str,
     pub error: Option<String>,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
 }
 
 #[derive(Template)]
 #[template(path = "password.html")]
 pub struct Password<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub login_name: &'a str,
     pub error: Option<String>,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
 }
 
 #[derive(Template)]
 #[template(path = "choose_password.html")]
 pub struct ChoosePassword<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub login_name: &'a str,
+    /// "8 to 64 characters", from the policy.
+    pub rule_length: String,
     pub error: Option<String>,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
 }
 
 #[derive(Template)]
 #[template(path = "terms.html")]
 pub struct Terms<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub version: u32,
-    pub paragraphs: &'a [&'a str],
+    pub paragraphs: Vec<String>,
     pub name: String,
     pub address: String,
     pub reported: bool,
     pub error: Option<String>,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
 }
 
 #[derive(Template)]
 #[template(path = "keycard.html")]
 pub struct KeyCard<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub key_number: String,
     pub card_id: String,
     pub pending_card: Option<String>,
     pub error: Option<String>,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
 }
 
 #[derive(Template)]
 #[template(path = "message.html")]
 pub struct Message<'a> {
     pub support_phone: &'a str,
-    pub heading: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
+    pub heading: String,
     pub message: String,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
     pub is_error: bool,
     pub link: &'a str,
-    pub link_text: &'a str,
+    pub link_text: String,
 }
 
 pub struct CredentialView {
     pub name: String,
     pub status: String,
+    /// Whether it is in use (the green tag).
+    pub active: bool,
     pub created: String,
     pub last_used: String,
     pub block_what: Option<&'static str>,
@@ -103,24 +129,32 @@ pub struct ActivityView {
 #[template(path = "my.html")]
 pub struct My<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub name: String,
     pub address: String,
     pub user_id: String,
     pub alias: Option<String>,
     pub status: String,
+    /// The language of the holder's letters and key cards.
+    pub language: nyckel_i18n::Lang,
     pub credentials: Vec<CredentialView>,
     pub activity: Vec<ActivityView>,
     pub consents: Vec<ConsentView>,
     pub notice: Option<String>,
     pub error: Option<String>,
-    pub next: Option<String>,
+    pub next: Option<Markup>,
 }
 
 #[derive(Template)]
 #[template(path = "help.html")]
 pub struct Help<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub open_now: bool,
     pub today_hours: Option<String>,
     pub next_open: Option<String>,
@@ -133,6 +167,9 @@ pub struct Help<'a> {
 #[template(path = "consent.html")]
 pub struct Consent<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub client_name: String,
     /// Exactly what will be shared, one line each.
@@ -146,6 +183,9 @@ pub struct Consent<'a> {
 #[template(path = "logout.html")]
 pub struct ConfirmLogout<'a> {
     pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
     pub csrf: &'a str,
     pub client_name: Option<String>,
     pub client_id: Option<&'a str>,

@@ -147,12 +147,17 @@ impl Browser {
                     "--disable-component-update",
                     "--disable-sync",
                     "--hide-scrollbars",
+                    // The browser asks for English; the journeys switch language on the page.
+                    "--lang=en-US",
                     "--force-device-scale-factor=1",
                     format!("--window-size={},{}", LAPTOP.0, LAPTOP.1),
                     format!("--user-data-dir={}", profile.display()),
                 ],
                 // No JavaScript: the pages must work without it.
-                "prefs": { "profile.managed_default_content_settings.javascript": 2 },
+                "prefs": {
+                    "profile.managed_default_content_settings.javascript": 2,
+                    "intl.accept_languages": "en-US,en",
+                },
             },
         });
         let serde_json::Value::Object(caps) = caps else {

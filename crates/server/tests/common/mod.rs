@@ -114,6 +114,8 @@ impl TestServer {
                 Channel::ServiceCentre,
                 &[DocumentKind::DanishPassport],
                 None,
+                // The tests read the English letters.
+                nyckel_core::lang::Lang::En,
                 "test",
             )
             .await
@@ -199,9 +201,21 @@ fn attr_after(body: &str, prefix: &str) -> Option<String> {
 }
 
 impl Browser {
+    /// A browser that asks for English (the tests read the English texts).
     pub fn new(base: &str) -> Self {
+        Self::speaking(base, "en")
+    }
+
+    /// A browser whose `Accept-Language` is `accept_language`.
+    pub fn speaking(base: &str, accept_language: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_str(accept_language).unwrap(),
+        );
         let http = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(headers)
             .build()
             .unwrap();
         Self {
@@ -305,4 +319,12 @@ pub async fn activate(b: &Browser, e: &Enrolled, password: &str) -> Page {
     let p = b.answer_key(&p, e).await;
     assert_eq!(p.url, "/my", "{}", p.body);
     p
+}
+
+/// `Accept-Language: en`: the tests read the English texts.
+pub fn english() -> reqwest::header::HeaderMap {
+    reqwest::header::HeaderMap::from_iter([(
+        reqwest::header::ACCEPT_LANGUAGE,
+        reqwest::header::HeaderValue::from_static("en"),
+    )])
 }

@@ -64,6 +64,7 @@ impl RpHttp {
     pub fn new() -> Self {
         Self(
             reqwest::Client::builder()
+                .default_headers(crate::common::english())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
@@ -122,6 +123,7 @@ pub fn now_secs(s: &TestServer) -> i64 {
 /// stops at the redirect back to the relying party (rp.example).
 pub fn browser(s: &TestServer) -> Browser {
     let http = reqwest::Client::builder()
+        .default_headers(crate::common::english())
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::custom(|a| {
             if a.url().host_str() == Some("127.0.0.1") {

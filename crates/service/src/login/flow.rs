@@ -58,9 +58,17 @@ impl Flow {
     }
 
     pub(crate) fn shown(&self, view: LoginView) -> Shown {
+        let ui_locales = match &self.continuation {
+            Continuation::Oidc(req) => req
+                .ui_locales
+                .iter()
+                .find_map(|t| nyckel_core::lang::Lang::from_tag(t)),
+            Continuation::My => None,
+        };
         Shown {
             csrf: self.csrf.clone(),
             view,
+            ui_locales,
         }
     }
 }

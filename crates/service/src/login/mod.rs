@@ -141,6 +141,9 @@ pub struct Shown {
     /// The flow's CSRF token, for the page's form.
     pub csrf: String,
     pub view: LoginView,
+    /// The first language of the provider's `ui_locales` that nyckel
+    /// speaks: the page's language unless the holder chose one.
+    pub ui_locales: Option<nyckel_core::lang::Lang>,
 }
 
 /// What a login page shows.

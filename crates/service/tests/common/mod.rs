@@ -46,6 +46,7 @@ pub async fn enrolled(store: &nyckel_store::Store) -> (Nyckel, String, Vec<Strin
             Channel::ServiceCentre,
             &[DocumentKind::DanishPassport],
             None,
+            nyckel_core::lang::Lang::En,
             "officer",
         )
         .await

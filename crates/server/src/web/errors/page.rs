@@ -8,6 +8,8 @@ use nyckel_oidc::error::OAuthError;
 use nyckel_service::ServiceError;
 
 use super::RETRY_AFTER;
+use nyckel_i18n::Tr;
+
 use crate::web::{AppState, message, support_hint};
 
 /// Errors of the web tier: the person sees a page that says what to do; the
@@ -41,20 +43,21 @@ impl From<nyckel_service::StoreError> for WebError {
 }
 
 impl WebError {
-    pub(crate) fn into_page(self, s: &AppState) -> Response {
+    pub(crate) fn into_page(self, s: &AppState, t: Tr) -> Response {
+        let said = |status, heading: &str, text: &str, next| {
+            message(s, t, status, &t.get(heading), t.get(text), next, false)
+        };
         match self {
             // Every hashing worker taken and the queue full, or the database
             // held too long by another process (a large import), or no
             // pooled connection free in time: nothing happened, try again.
             WebError::Service(e) if e.is_busy() => {
                 tracing::warn!(error = %e, "page busy");
-                let mut r = message(
-                    s,
+                let mut r = said(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "nyckel is very busy",
-                    "Too many people are logging in right now. Nothing has been lost: wait a minute and try again.".into(),
+                    "busy-heading",
+                    "busy-text",
                     None,
-                    false,
                 );
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, RETRY_AFTER.clone());
@@ -62,33 +65,20 @@ impl WebError {
             }
             WebError::Service(e) => {
                 tracing::error!(error = %e, "request failed");
-                message(
-                    s,
+                said(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "nyckel could not finish your request. Nothing was changed. Please try again in a moment.".into(),
-                    Some(support_hint(s)),
-                    false,
+                    "failed-heading",
+                    "failed-text",
+                    Some(support_hint(s, t)),
                 )
             }
-            WebError::FlowExpired => message(
-                s,
+            WebError::FlowExpired => said(
                 StatusCode::BAD_REQUEST,
-                "Your login has expired",
-                "The login took too long or was started in another window. Please start again."
-                    .into(),
+                "flow-expired-heading",
+                "flow-expired-text",
                 None,
-                false,
             ),
-            WebError::Csrf => message(
-                s,
-                StatusCode::FORBIDDEN,
-                "The form could not be accepted",
-                "The form was out of date or did not come from this site. Please start again."
-                    .into(),
-                None,
-                false,
-            ),
+            WebError::Csrf => said(StatusCode::FORBIDDEN, "csrf-heading", "csrf-text", None),
             WebError::NoSession | WebError::FlowMoved => Redirect::to("/login").into_response(),
         }
     }
@@ -97,16 +87,14 @@ impl WebError {
 /// The page for an authorization request that must not be redirected to
 /// the client (unknown client, bad redirect URI: RFC 6749 §4.1.2.1): the
 /// person is told to go back to the service.
-pub(crate) fn not_redirectable(s: &AppState, e: &OAuthError) -> Response {
+pub(crate) fn not_redirectable(s: &AppState, t: Tr, e: &OAuthError) -> Response {
+    let detail = format!("{}: {}", e.code.as_str(), e.description);
     message(
         s,
+        t,
         StatusCode::BAD_REQUEST,
-        "The service's login request is not valid",
-        format!(
-            "The service you came from sent nyckel a login request that cannot be accepted ({}: {}). Go back to the service and try again; if it keeps happening, tell the service.",
-            e.code.as_str(),
-            e.description
-        ),
+        &t.get("bad-request-heading"),
+        t.arg("bad-request-text", "detail", detail),
         None,
         false,
     )
