@@ -65,18 +65,6 @@ fn bundle(lang: Lang) -> &'static Bundle {
     &bundles()[i]
 }
 
-/// The ids of one language's messages, in catalog order.
-pub fn message_ids(lang: Lang) -> Vec<String> {
-    source(lang)
-        .lines()
-        .filter_map(|l| {
-            let (id, _) = l.split_once(" =")?;
-            (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-                .then(|| id.to_owned())
-        })
-        .collect()
-}
-
 /// The literal texts of one language's messages: each run of text between
 /// arguments, per message id, trimmed. Tests look for the English ones on
 /// pages that must be in another language.
