@@ -79,6 +79,10 @@ keycard-table-caption = Nøglenummer og kode
 
 login-title = Log på
 login-heading = Log på
+login-for-service-html = Du logger på <strong class="service-name">{ $service }</strong>.
+login-for-my = Du logger på Mit nyckel.
+login-cancel-to-service = Afbryd og gå tilbage til { $service }
+login-cancel = Afbryd login
 login-name-label = Bruger-ID, CPR-nummer eller brugernavn
 login-name-hint = Første gang? Indtast bruger-ID'et fra dit aktiveringsbrev.
 password-title = Adgangskode

@@ -79,6 +79,10 @@ keycard-table-caption = Key number and code
 
 login-title = Log in
 login-heading = Log in
+login-for-service-html = You are logging in to <strong class="service-name">{ $service }</strong>.
+login-for-my = You are logging in to My nyckel.
+login-cancel-to-service = Cancel and go back to { $service }
+login-cancel = Cancel login
 login-name-label = User ID, CPR number or username
 login-name-hint = First time? Enter the user ID from your activation letter.
 password-title = Password

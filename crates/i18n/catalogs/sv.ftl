@@ -79,6 +79,10 @@ keycard-table-caption = Nyckelnummer och kod
 
 login-title = Logga in
 login-heading = Logga in
+login-for-service-html = Du loggar in på <strong class="service-name">{ $service }</strong>.
+login-for-my = Du loggar in på Min nyckel.
+login-cancel-to-service = Avbryt och gå tillbaka till { $service }
+login-cancel = Avbryt inloggningen
 login-name-label = Användar-ID, CPR-nummer eller användarnamn
 login-name-hint = Första gången? Ange användar-ID:t från ditt aktiveringsbrev.
 password-title = Lösenord

@@ -494,3 +494,96 @@ async fn one_activation_code_sets_one_password_when_six_flows_post_at_once() {
         assert_eq!(live.len(), 1, "one password is set");
     }
 }
+
+/// The login pages name the service that asked; "cancel and go back"
+/// ends the flow once, however many presses arrive at once, answers the
+/// provider `access_denied` with its state, and the key shown and not
+/// answered counts as a wrong code (once). A cancel with a token that is
+/// not the flow's (planted, or another page's) ends nothing.
+#[tokio::test]
+async fn cancel_names_the_service_goes_back_once_and_counts_the_key() {
+    for s in TestServer::each(test_config()).await {
+        let e = rp::ready(&s).await;
+        let client = rp::confidential(&s, "Skat & Told <Demo>", false).await;
+        let (_, challenge) = rp::pkce("cancel");
+        let url = rp::authorize_url(&s, &client.id, &challenge, &[]);
+        let b = rp::browser(&s);
+        let p = b.get_raw(&url).await;
+        let named = "You are logging in to <strong class=\"service-name\">Skat &amp; Told &lt;Demo&gt;</strong>";
+        assert!(p.has(named), "{}", p.body);
+        assert!(
+            p.has("Cancel and go back to Skat &#38; Told &#60;Demo&#62;"),
+            "{}",
+            p.body
+        );
+        let p = b
+            .post(
+                "/login/identify",
+                &[("csrf", &p.csrf()), ("login_name", &e.user_id.to_string())],
+            )
+            .await;
+        assert!(p.has(named), "password page: {}", p.body);
+        let p = b
+            .post("/login/password", &[("csrf", &p.csrf()), ("password", PW)])
+            .await;
+        assert!(p.key_number().is_some(), "{}", p.body);
+        assert!(p.has(named), "key-card page: {}", p.body);
+
+        // A planted or stale token: refused, the flow goes on.
+        let r = b
+            .http
+            .post(format!("{}/login/cancel", s.url))
+            .form(&[("csrf", "planted")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            count_failures(&s, &e.identity_id, "unanswered-key-card").await,
+            0
+        );
+
+        let csrf = p.csrf();
+        let presses: Vec<_> = (0..8)
+            .map(|_| {
+                let http = b.http.clone();
+                let url = format!("{}/login/cancel", s.url);
+                let csrf = csrf.clone();
+                tokio::spawn(async move {
+                    http.post(url)
+                        .form(&[("csrf", csrf.as_str())])
+                        .send()
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut back = Vec::new();
+        for t in presses {
+            let r = t.await.unwrap();
+            if r.status() == 303 {
+                back.push(r.headers()["location"].to_str().unwrap().to_owned());
+            }
+        }
+        assert_eq!(back.len(), 1, "{:?}: {back:?}", s.backend);
+        assert!(back[0].starts_with(rp::CB), "{}", back[0]);
+        assert_eq!(
+            rp::param(&back[0], "error").as_deref(),
+            Some("access_denied")
+        );
+        assert_eq!(rp::param(&back[0], "state").as_deref(), Some("st8"));
+        assert_eq!(
+            count_failures(&s, &e.identity_id, "unanswered-key-card").await,
+            1,
+            "{:?}",
+            s.backend
+        );
+
+        // A login for My nyckel says so, and cancelling it goes home.
+        let b = s.client();
+        let p = b.get("/login").await;
+        assert!(p.has("You are logging in to My nyckel."), "{}", p.body);
+        let home = b.post("/login/cancel", &[("csrf", &p.csrf())]).await;
+        assert_eq!(home.url, "/", "{}", home.body);
+    }
+}

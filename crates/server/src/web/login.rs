@@ -166,6 +166,7 @@ fn page(
     let phone = s.phone();
     let here = "/login";
     let csrf = shown.csrf.as_str();
+    let service = shown.service.as_deref();
     let next = error.as_ref().map(|_| match shown.view {
         LoginView::KeyCode { .. } => key_card_hint(s, t),
         _ => support_hint(s, t),
@@ -179,6 +180,7 @@ fn page(
                 t,
                 here,
                 csrf,
+                service,
                 login_name: typed_name,
                 error,
                 next: None,
@@ -191,6 +193,7 @@ fn page(
                 t,
                 here,
                 csrf,
+                service,
                 login_name,
                 error,
                 next,
@@ -218,6 +221,7 @@ fn page(
                     t,
                     here,
                     csrf,
+                    service,
                     login_name,
                     rule_length,
                     error,
@@ -236,6 +240,7 @@ fn page(
                 t,
                 here,
                 csrf,
+                service,
                 version: nyckel_core::terms::VERSION,
                 paragraphs: terms_paragraphs(t),
                 name: name.clone(),
@@ -268,6 +273,7 @@ fn page(
                 t,
                 here,
                 csrf,
+                service,
                 key_number: key_number.to_string(),
                 card_id: card_id.clone(),
                 pending_card: pending_card.clone(),
@@ -556,6 +562,36 @@ pub(crate) async fn new_card(
             .new_card_step(flow_cookie(&s, &jar), &f.csrf)
             .await?;
         Ok::<_, WebError>(respond(&s, &lang, outcome, jar, ""))
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
+}
+
+/// "Cancel and go back to <service>": the login ends, and the provider
+/// is told the holder declined (`access_denied`); a login for My nyckel
+/// goes back to the front page.
+pub(crate) async fn cancel(
+    State(s): State<AppState>,
+    lang: PageLang,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    async {
+        let continuation = s
+            .nyckel
+            .cancel_login(flow_cookie(&s, &jar), &f.csrf)
+            .await?;
+        let jar = jar.remove(removal(&s, FLOW_COOKIE));
+        Ok::<_, WebError>(match continuation {
+            Continuation::Oidc(req) => {
+                let e = nyckel_oidc::error::OAuthError::new(
+                    nyckel_oidc::error::ErrorCode::AccessDenied,
+                    "the person cancelled the login",
+                );
+                (jar, super::oidc::redirect_error(&s, &req, &e)).into_response()
+            }
+            _ => (jar, Redirect::to("/")).into_response(),
+        })
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s, lang.tr()))

@@ -212,6 +212,7 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/login/report", post(login::report))
         .route("/login/keycard", post(login::keycard))
         .route("/login/new-card", post(login::new_card))
+        .route("/login/cancel", post(login::cancel))
         .route("/login/consent", post(oidc::consent))
         .route("/my", get(my::show))
         .route("/my/block", post(my::block))

@@ -92,7 +92,7 @@ pub(crate) async fn jwks(State(s): State<AppState>) -> Response {
     }
 }
 
-fn redirect_error(s: &AppState, req: &AuthorizationRequest, e: &OAuthError) -> Response {
+pub(crate) fn redirect_error(s: &AppState, req: &AuthorizationRequest, e: &OAuthError) -> Response {
     match s.nyckel.issuer() {
         Ok(issuer) => Redirect::to(&request::error_response_url(
             &req.redirect_uri,
@@ -177,6 +177,8 @@ async fn authorize_inner(
         Err(e) => return Ok(not_redirectable(s, t, e.error())),
     };
     let view = client.as_ref().map(Client::view);
+    // The name the login pages show: the client's registered name.
+    let service = client.as_ref().map(|c| c.name.clone());
     let req = match request::validate_authorize(&params, view.as_ref(), origin) {
         Ok(r) => r,
         Err(e) => {
@@ -235,7 +237,7 @@ async fn authorize_inner(
                         &OAuthError::new(ErrorCode::LoginRequired, "a stronger login is required"),
                     ));
                 }
-                return start_login(s, jar, req).await;
+                return start_login(s, jar, req, service).await;
             }
             continue_authorization(
                 s,
@@ -253,7 +255,7 @@ async fn authorize_inner(
             if let Some(e) = req.prompt_none_error(true, false) {
                 return Ok(redirect_error(s, &req, &e));
             }
-            start_login(s, jar, req).await
+            start_login(s, jar, req, service).await
         }
     }
 }
@@ -262,12 +264,14 @@ async fn start_login(
     s: &AppState,
     jar: CookieJar,
     req: AuthorizationRequest,
+    service: Option<String>,
 ) -> Result<Response, WebError> {
     let token = s
         .nyckel
         .start_login(
             s.cookie_value(&jar, FLOW_COOKIE),
             Continuation::Oidc(Box::new(req)),
+            service,
         )
         .await?;
     let jar = jar.add(cookie(s, FLOW_COOKIE, token, s.nyckel.config.flow_ttl_secs));

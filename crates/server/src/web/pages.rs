@@ -21,6 +21,8 @@ pub struct Identify<'a> {
     /// This page's path, for the language switch to return to.
     pub here: &'static str,
     pub csrf: &'a str,
+    /// The service that asked for the login (its registered name).
+    pub service: Option<&'a str>,
     pub login_name: &'a str,
     pub error: Option<String>,
     pub next: Option<Markup>,
@@ -34,6 +36,8 @@ pub struct Password<'a> {
     /// This page's path, for the language switch to return to.
     pub here: &'static str,
     pub csrf: &'a str,
+    /// The service that asked for the login (its registered name).
+    pub service: Option<&'a str>,
     pub login_name: &'a str,
     pub error: Option<String>,
     pub next: Option<Markup>,
@@ -47,6 +51,8 @@ pub struct ChoosePassword<'a> {
     /// This page's path, for the language switch to return to.
     pub here: &'static str,
     pub csrf: &'a str,
+    /// The service that asked for the login (its registered name).
+    pub service: Option<&'a str>,
     pub login_name: &'a str,
     /// "8 to 64 characters", from the policy.
     pub rule_length: String,
@@ -62,6 +68,8 @@ pub struct Terms<'a> {
     /// This page's path, for the language switch to return to.
     pub here: &'static str,
     pub csrf: &'a str,
+    /// The service that asked for the login (its registered name).
+    pub service: Option<&'a str>,
     pub version: u32,
     pub paragraphs: Vec<String>,
     pub name: String,
@@ -79,6 +87,8 @@ pub struct KeyCard<'a> {
     /// This page's path, for the language switch to return to.
     pub here: &'static str,
     pub csrf: &'a str,
+    /// The service that asked for the login (its registered name).
+    pub service: Option<&'a str>,
     pub key_number: String,
     pub card_id: String,
     pub pending_card: Option<String>,

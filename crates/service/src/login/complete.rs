@@ -162,6 +162,7 @@ impl Nyckel {
                     old_flow_cookie,
                     Stored::Consent(login),
                     Continuation::Oidc(Box::new(req.clone())),
+                    None,
                 )
                 .await?;
             return Ok(Authorized::Consent { flow_cookie });

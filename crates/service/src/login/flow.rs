@@ -27,6 +27,10 @@ pub(crate) struct Flow {
     pub(crate) csrf: String,
     pub(crate) state: Stored,
     pub(crate) continuation: Continuation,
+    /// The registered name of the service the login is for (an OpenID
+    /// client's name, taken when the login starts), for the pages to say
+    /// who asked and to offer the way back.
+    pub(crate) service: Option<String>,
     /// The state as read from (or last written to) the database: a step
     /// moves the flow on only from this state (compare-and-set), so that
     /// no step succeeds twice for one flow, however many requests carry
@@ -42,6 +46,8 @@ struct Record {
     state: Stored,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     authz: Option<AuthorizationRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
 }
 
 impl Flow {
@@ -53,6 +59,7 @@ impl Flow {
         serde_json::to_string(&Record {
             state: self.state.clone(),
             authz,
+            service: self.service.clone(),
         })
         .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
     }
@@ -69,6 +76,7 @@ impl Flow {
             csrf: self.csrf.clone(),
             view,
             ui_locales,
+            service: self.service.clone(),
         }
     }
 }
@@ -96,6 +104,7 @@ impl Nyckel {
             continuation: r
                 .authz
                 .map_or(Continuation::My, |a| Continuation::Oidc(Box::new(a))),
+            service: r.service,
             loaded: row.state,
         }))
     }
@@ -126,6 +135,7 @@ impl Nyckel {
         old_cookie: Option<&str>,
         state: Stored,
         continuation: Continuation,
+        service: Option<String>,
     ) -> Result<(String, Flow)> {
         // Replacing a flow deletes it and, if it was waiting for a
         // key-card code, counts that in one transaction; a fresh start is
@@ -144,6 +154,7 @@ impl Nyckel {
             csrf: String::new(),
             state,
             continuation,
+            service,
             loaded: String::new(),
         };
         let token = self.insert_keyed(&mut tx, &mut flow).await?;
@@ -227,17 +238,40 @@ pub async fn count_if_abandoned(nyckel: &Nyckel, tx: &mut Tx, state: &str) -> Re
 
 impl Nyckel {
     /// Starts a login that continues into `continuation` (an OpenID
-    /// request: `/authorize` without a usable session). The flow of
-    /// `old_cookie` ends. Returns the new flow's cookie.
+    /// request: `/authorize` without a usable session) for the service
+    /// named `service` (its registered name, shown on every step). The
+    /// flow of `old_cookie` ends. Returns the new flow's cookie.
     pub async fn start_login(
         &self,
         old_cookie: Option<&str>,
         continuation: Continuation,
+        service: Option<String>,
     ) -> Result<String, LoginError> {
         let (token, _) = self
-            .start_flow(old_cookie, Stored::start(), continuation)
+            .start_flow(old_cookie, Stored::start(), continuation, service)
             .await?;
         Ok(token)
+    }
+
+    /// `POST /login/cancel`: the holder gives up the login ("cancel and
+    /// go back to <service>"). The flow ends, once, and a key it showed
+    /// and nobody answered counts as a wrong code, as when it is
+    /// abandoned; the continuation returned says where the browser goes
+    /// (an OpenID request is answered `access_denied`).
+    pub async fn cancel_login(
+        &self,
+        cookie: Option<&str>,
+        csrf: &str,
+    ) -> Result<Continuation, LoginError> {
+        let mut tx = self.store.write().await?;
+        let flow = self.load_for_post_in(&mut tx, cookie, csrf).await?;
+        finish_in(&mut tx, &flow).await?;
+        if let Some((identity_id, challenge)) = flow.state.unanswered_key() {
+            self.count_unanswered_challenge(&mut tx, identity_id, challenge)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(flow.continuation)
     }
 
     /// `GET /login`: the step the flow of `cookie` is at, or a new flow
@@ -259,7 +293,7 @@ impl Nyckel {
             Some(f) => (None, f),
             None => {
                 let (t, f) = self
-                    .start_flow(cookie, Stored::start(), Continuation::My)
+                    .start_flow(cookie, Stored::start(), Continuation::My, None)
                     .await?;
                 (Some(t), f)
             }

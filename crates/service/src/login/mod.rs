@@ -144,6 +144,9 @@ pub struct Shown {
     /// The first language of the provider's `ui_locales` that nyckel
     /// speaks: the page's language unless the holder chose one.
     pub ui_locales: Option<nyckel_core::lang::Lang>,
+    /// The registered name of the service that asked for the login, if
+    /// a service did (else the login is for My nyckel).
+    pub service: Option<String>,
 }
 
 /// What a login page shows.
