@@ -189,9 +189,10 @@ async fn a_burst_of_wrong_passwords_with_the_right_one_among_them_leaves_the_loc
             "{evaluated} wrong passwords were checked on {:?} ({statuses:?})",
             s.backend
         );
-        // Strangers are paused now, even with the right password…
+        // Strangers are paused now, even with the right password, and told so…
         let p = s.client().identify_and_password(&uid, PW).await;
-        assert_eq!(p.status, 401, "{}", p.body);
+        assert_eq!(p.status, 429, "{}", p.body);
+        assert!(p.has("is paused until"), "{}", p.body);
         let mut tx = s.store.read().await.unwrap();
         let pw = tx
             .find_live_credentials(&e.identity_id, CredentialKind::Password)
@@ -300,7 +301,8 @@ async fn a_planted_device_cookie_neither_becomes_trusted_nor_locks_the_holder_ou
             let p = attacker
                 .identify_and_password(&e.user_id.to_string(), &format!("Guess-Number-{i}"))
                 .await;
-            assert_eq!(p.status, 401);
+            // Counted as a stranger's: paused from the fifth, never a block.
+            assert_eq!(p.status, if i < 4 { 401 } else { 429 }, "attempt {i}");
         }
         let mut tx = s.store.read().await.unwrap();
         let pw = tx
@@ -585,5 +587,52 @@ async fn cancel_names_the_service_goes_back_once_and_counts_the_key() {
         assert!(p.has("You are logging in to My nyckel."), "{}", p.body);
         let home = b.post("/login/cancel", &[("csrf", &p.csrf())]).await;
         assert_eq!(home.url, "/", "{}", home.body);
+    }
+}
+
+/// A name that matches nobody is paused after the same failures as a real
+/// holder's, also when the wrong passwords arrive at once: of 16 sent
+/// together, 4 are answered "wrong", the rest (the fifth failure on) say
+/// the pause (its count lives under a keyed hash of the normalised name).
+#[tokio::test]
+async fn a_burst_under_an_unknown_name_is_paused_like_a_real_one() {
+    for s in TestServer::each(test_config()).await {
+        let mut ready = Vec::new();
+        for _ in 0..16 {
+            let b = s.client();
+            let p = b.get("/login?restart=1").await;
+            let p = b
+                .post(
+                    "/login/identify",
+                    &[("csrf", &p.csrf()), ("login_name", "070761-4285")],
+                )
+                .await;
+            ready.push((b, p.csrf()));
+        }
+        let mut posts = tokio::task::JoinSet::new();
+        for (i, (b, csrf)) in ready.into_iter().enumerate() {
+            let url = format!("{}/login/password", s.url);
+            posts.spawn(async move {
+                let r = b
+                    .http
+                    .post(url)
+                    .form(&[("csrf", csrf), ("password", format!("Wrong-Guess-{i}-x"))])
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            });
+        }
+        let mut statuses = posts.join_all().await;
+        statuses.sort_unstable();
+        let wrong = statuses.iter().filter(|&&c| c == 401).count();
+        let paused = statuses.iter().filter(|&&c| c == 429).count();
+        assert_eq!((wrong, paused), (4, 12), "{statuses:?} on {:?}", s.backend);
+        // The same name written another way is the same name.
+        let p = s
+            .client()
+            .identify_and_password("0707614285", "Another-1-x")
+            .await;
+        assert_eq!(p.status, 429, "{}", p.body);
     }
 }

@@ -258,18 +258,36 @@ async fn strangers_cannot_lock_out_the_holder() {
         let holder = s.client();
         activate(&holder, &e, PW).await;
         // Someone who knows the user ID tries passwords from another browser.
+        // A name that matches nobody, tried alike from a third browser,
+        // must be answered alike, pause and all.
         let attacker = s.client();
+        let prober = s.client();
+        let uid = e.user_id.to_string();
+        let strip = |p: &Page, name: &str| p.body.replace(&p.csrf(), "").replace(name, "X");
         for i in 0..7 {
-            let p = attacker
-                .identify_and_password(&e.user_id.to_string(), &format!("Guess-Number-{i}"))
-                .await;
-            assert_eq!(p.status, 401);
+            let guess = format!("Guess-Number-{i}");
+            let p = attacker.identify_and_password(&uid, &guess).await;
+            let q = prober.identify_and_password("999999999", &guess).await;
+            // Policy: 5 untrusted failures, then a 15-minute pause; the
+            // fifth failure already says so.
+            if i < 4 {
+                assert_eq!(p.status, 401, "attempt {i}");
+                assert!(p.has("Wrong user ID or password."));
+            } else {
+                assert_eq!(p.status, 429, "attempt {i}: {}", p.body);
+                assert!(p.has("is paused until"), "{}", p.body);
+                assert!(p.has("Your password was not checked"));
+            }
+            assert_eq!(strip(&p, &uid), strip(&q, "999999999"), "attempt {i}");
         }
         // The attacker cannot go on guessing, even with the right password…
-        let p = attacker
-            .identify_and_password(&e.user_id.to_string(), PW)
-            .await;
-        assert_eq!(p.status, 401);
+        let p = attacker.identify_and_password(&uid, PW).await;
+        assert_eq!(p.status, 429);
+        assert!(p.has("is paused until"));
+        // …and the pause ends at the time it names (Copenhagen time).
+        let until = s.nyckel.now() + 15 * 60 * 1000;
+        let named = nyckel_i18n::Tr::new(nyckel_core::lang::Lang::En).date_time(until);
+        assert!(p.has(&named), "{named}: {}", p.body);
         // …but the holder, on a device used before, logs in as usual.
         let p = holder
             .identify_and_password(&e.user_id.to_string(), PW)
@@ -356,6 +374,9 @@ async fn wrong_key_codes_burn_keys_and_block_the_card() {
                 .await;
             assert_eq!(p.status, 401, "attempt {i}");
             assert!(p.has(&format!("Wrong code for key {key}")));
+            // Five wrong codes block the card: warned after the fourth.
+            let warned = p.has("one more wrong code blocks your key card");
+            assert_eq!(warned, i == 3, "attempt {i}: {}", p.body);
         }
         // The right code for a key that was shown before is refused too.
         let old = &seen[0];

@@ -84,7 +84,16 @@ impl Nyckel {
         for state in &flows {
             crate::login::count_if_abandoned(self, &mut tx, state).await?;
         }
+        // Unknown names' counts are forgotten a month after their last
+        // attempt, unless a pause still runs.
+        let names = tx
+            .delete_stale_name_attempts(now - NAME_ATTEMPTS_KEPT_MS, now / 1000)
+            .await?;
         tx.commit().await?;
-        Ok(sessions + oidc + flows.len() as u64)
+        Ok(sessions + oidc + names + flows.len() as u64)
     }
 }
+
+/// How long wrong passwords under a name that matches nobody are
+/// remembered after the last one: 30 days.
+const NAME_ATTEMPTS_KEPT_MS: i64 = 30 * 86_400 * 1000;

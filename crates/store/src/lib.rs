@@ -12,6 +12,7 @@ mod audit;
 mod credentials;
 pub(crate) mod db;
 mod identities;
+mod name_attempts;
 mod oidc;
 mod outbox;
 mod persons;

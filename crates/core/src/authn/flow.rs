@@ -38,6 +38,11 @@ pub struct ExpectPassword {
     pub identity_id: Option<String>,
     /// The name as shown back (a CPR number masked).
     pub login_name: String,
+    /// For a name that matches nobody: the keyed hash of the normalised
+    /// name, under which its failures are counted and paused as a real
+    /// holder's are (never the name itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_key: Option<String>,
 }
 
 /// Waits for the password the holder chooses after an activation code.
@@ -212,6 +217,7 @@ impl ExpectIdentify {
         ExpectPassword {
             identity_id,
             login_name,
+            name_key: None,
         }
     }
 }
@@ -446,6 +452,7 @@ mod tests {
                 Stored::Password(ExpectPassword {
                     identity_id: Some("id".into()),
                     login_name: "name".into(),
+                    name_key: None,
                 }),
             ),
             (
@@ -550,6 +557,7 @@ mod tests {
         let password = || ExpectPassword {
             identity_id: Some("id".into()),
             login_name: "name".into(),
+            name_key: None,
         };
         let key = |id: &str| NextAfterPassword::KeyCode(ExpectKeyCode::new(id.into()));
         let terms = |id: &str| {
@@ -580,6 +588,7 @@ mod tests {
                 ExpectPassword {
                     identity_id: None,
                     login_name: "x".into(),
+                    name_key: None,
                 }
                 .password_ok("id", false),
                 Err(Refused::OtherIdentity),
@@ -707,6 +716,7 @@ mod tests {
                 Stored::Password(ExpectPassword {
                     identity_id: None,
                     login_name: "n".into(),
+                    name_key: None,
                 }),
             ),
             (

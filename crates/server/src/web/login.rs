@@ -123,8 +123,20 @@ fn problem_text(t: Tr, p: &Problem) -> (String, StatusCode) {
         Problem::PasswordRejected(r) => (password_rejection(t, r), bad),
         Problem::TermsNotAccepted => (t.get("problem-terms"), bad),
         Problem::ReportInvalid => (t.get("report-invalid"), bad),
-        Problem::WrongCode(key) => (
-            t.arg("problem-wrong-code", "key", key),
+        Problem::Paused { until } => (
+            t.arg(
+                "problem-paused",
+                "until",
+                t.date_time(until.saturating_mul(1000)),
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Problem::WrongCode { key, remaining } => (
+            if *remaining == 1 {
+                t.arg("problem-wrong-code-last", "key", key)
+            } else {
+                t.arg("problem-wrong-code", "key", key)
+            },
             StatusCode::UNAUTHORIZED,
         ),
     }
@@ -141,9 +153,11 @@ pub(crate) fn password_rejection(t: Tr, r: &nyckel_core::password::PasswordRejec
         R::ContainsUserId => t.get("password-contains-user-id"),
         R::ContainsCpr => t.get("password-contains-cpr"),
         R::ContainsAlias => t.get("password-contains-alias"),
-        R::ContainsWordPassword => t.get("password-contains-word"),
+        R::ContainsWord { word } => t.arg("password-contains-word", "word", word),
         R::TenDigits => t.get("password-ten-digits"),
         R::Common => t.get("password-common"),
+        R::CommonWithDecoration { word } => t.arg("password-common-word", "word", word),
+        R::KeyboardWalk => t.get("password-keyboard-walk"),
         R::LeadingOrTrailingSpace => t.get("password-space"),
         R::ControlCharacter => t.get("password-control"),
         // Non-exhaustive: a rule added later without its message is a

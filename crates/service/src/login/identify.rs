@@ -30,6 +30,19 @@ impl Nyckel {
 }
 
 impl Nyckel {
+    /// The keyed hash under which wrong passwords for a name that matches
+    /// nobody are counted: of the name in its normal form (a user ID's
+    /// digits, a CPR number's ten digits, a username as matched), so that
+    /// `070761-4285` and `0707614285` count together.
+    pub(crate) fn name_key(&self, name: &LoginName) -> String {
+        let normal = match name {
+            LoginName::UserId(u) => format!("user-id:{u}"),
+            LoginName::Cpr(c) => format!("cpr:{}", c.compact()),
+            LoginName::Alias(a) => format!("username:{}", a.as_str()),
+        };
+        self.secret.keyed_hash("nyckel/login-name/v1", &[&normal])
+    }
+
     /// `POST /login/identify`: the name is parsed and looked up, and the
     /// flow goes on to the password whether or not it names anybody. One
     /// statement moves the flow, so no transaction of its own. The
@@ -55,16 +68,18 @@ impl Nyckel {
             }
         };
         let identity = self.resolve_login_name_in(&mut tx, &name).await?;
+        let name_key = identity.is_none().then(|| self.name_key(&name));
         let shown = match &name {
             LoginName::UserId(u) => u.to_string(),
             LoginName::Cpr(c) => c.masked(),
             LoginName::Alias(a) => a.as_str().to_owned(),
         };
-        let next = flow
+        let mut next = flow
             .state
             .clone()
             .identify(identity.map(|i| i.id), shown)
             .map_err(|_| LoginError::Moved)?;
+        next.name_key = name_key;
         let view = LoginView::Password {
             login_name: next.login_name.clone(),
         };

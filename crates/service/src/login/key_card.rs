@@ -214,10 +214,9 @@ impl Nyckel {
                 .record_failure_because(tx, identity, &card, ip, LoginFailure::WrongKeyCard)
                 .await?;
             return Ok((
-                if matches!(settlement, lockout::Settlement::Block) {
-                    KeyCardStep::Blocked
-                } else {
-                    KeyCardStep::Wrong
+                match settlement {
+                    lockout::Settlement::Counted { remaining } => KeyCardStep::Wrong { remaining },
+                    _ => KeyCardStep::Blocked,
                 },
                 None,
             ));
@@ -425,14 +424,21 @@ impl Nyckel {
                 tx.commit().await?;
                 Ok(Outcome::Ended(Ending::Superseded(key_number)))
             }
-            _ => {
+            (KeyCardStep::Wrong { remaining }, _) => {
                 tx.commit().await?;
                 // The next key, shown now.
                 Ok(match self.show(&mut flow).await? {
-                    Outcome::Show(shown) => Outcome::Again(shown, Problem::WrongCode(key_number)),
+                    Outcome::Show(shown) => Outcome::Again(
+                        shown,
+                        Problem::WrongCode {
+                            key: key_number,
+                            remaining,
+                        },
+                    ),
                     other => other,
                 })
             }
+            (KeyCardStep::Accepted, None) => Err(LoginError::Moved),
         }
     }
 

@@ -45,8 +45,10 @@ pub enum PasswordStep {
     ActivationCode(IdentityRow),
     /// Right password, but the identity is blocked.
     IdentityBlocked(IdentityStatus),
-    /// Wrong user or password, or not allowed to try now: one answer for all.
-    Refused,
+    /// Wrong user or password, or not allowed to try now: one answer for
+    /// all, but for the end of a pause of untrusted attempts, which a
+    /// name that matches nobody gets after the same failures.
+    Refused { paused_until: Option<i64> },
 }
 
 /// What the password step reads before it hashes (see
@@ -73,7 +75,10 @@ impl Default for PasswordContext {
 #[derive(Debug)]
 pub enum KeyCardStep {
     Accepted,
-    Wrong,
+    /// Wrong; `remaining` more wrong codes block the card.
+    Wrong {
+        remaining: u32,
+    },
     /// Too many wrong codes: the card is now blocked.
     Blocked,
     /// The key is no longer outstanding: a key shown since (in another
@@ -185,12 +190,22 @@ pub enum Problem {
     /// Wrong user, password or activation code, or not allowed to try
     /// now: one answer for all.
     WrongUserOrPassword,
+    /// Attempts from browsers this holder has not logged in with are
+    /// paused after repeated failures, until `until` (unix seconds): the
+    /// password was not checked. Said alike for names that match nobody.
+    Paused {
+        until: i64,
+    },
     PasswordsDiffer,
     PasswordRejected(PasswordRejection),
     TermsNotAccepted,
     ReportInvalid,
-    /// The code of this key was wrong; a new key is shown.
-    WrongCode(KeyNumber),
+    /// The code of this key was wrong; a new key is shown. `remaining`
+    /// more wrong codes block the card (the holder is warned at one).
+    WrongCode {
+        key: KeyNumber,
+        remaining: u32,
+    },
 }
 
 /// Why a login ended without a session. The flow is gone.

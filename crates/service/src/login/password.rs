@@ -90,7 +90,7 @@ impl Nyckel {
         ip: &str,
     ) -> Result<PasswordStep> {
         let (step, success) = self
-            .verify_password_attempt(identity, credentials, input, trust, ip)
+            .verify_password_attempt(identity, credentials, input, trust, ip, None)
             .await?;
         if let Some(s) = success {
             self.settle_success(&s.credential, s.trust, s.number, true)
@@ -103,6 +103,11 @@ impl Nyckel {
     /// settled: the [`SuccessToSettle`] returned is settled by the caller in
     /// the transaction that moves its flow on (one write transaction fewer
     /// per login), or on its own if that transaction does not commit.
+    ///
+    /// `name_key` is the keyed hash of the login name when it matched
+    /// nobody: its failures are counted and paused like a real holder's
+    /// untrusted ones, so that the pause tells nobody whether the name
+    /// exists.
     pub(crate) async fn verify_password_attempt(
         &self,
         identity: Option<&IdentityRow>,
@@ -110,8 +115,13 @@ impl Nyckel {
         input: &SecretString,
         trust: Trust,
         ip: &str,
+        name_key: Option<&str>,
     ) -> Result<(PasswordStep, Option<SuccessToSettle>)> {
         let Some(identity) = identity else {
+            let paused_until = match name_key {
+                Some(key) => self.count_unknown_name(key).await?,
+                None => None,
+            };
             self.hasher.pad(input).await?;
             self.audit_anonymous(AuditEvent::LoginFailed {
                 reason: LoginFailure::UnknownUser,
@@ -119,7 +129,7 @@ impl Nyckel {
                 ip: crate::ip_of(ip),
             })
             .await?;
-            return Ok((PasswordStep::Refused, None));
+            return Ok((PasswordStep::Refused { paused_until }, None));
         };
         let now = self.now();
         let of = |kind: CredentialKind| {
@@ -136,17 +146,20 @@ impl Nyckel {
             self.hasher.pad(input).await?;
             self.audit_login_failure(identity, LoginFailure::NoCredential, trust, ip)
                 .await?;
-            return Ok((PasswordStep::Refused, None));
+            return Ok((PasswordStep::Refused { paused_until: None }, None));
         };
         if counted.status.is_blocked() {
             self.hasher.pad(input).await?;
             self.audit_login_failure(identity, LoginFailure::Locked, trust, ip)
                 .await?;
-            return Ok((PasswordStep::Refused, None));
+            return Ok((PasswordStep::Refused { paused_until: None }, None));
         }
-        let Some(reservation) = self.reserve_attempt(identity, &counted, trust, ip).await? else {
-            self.hasher.pad(input).await?;
-            return Ok((PasswordStep::Refused, None));
+        let reservation = match self.reserve_attempt(identity, &counted, trust, ip).await? {
+            Ok(r) => r,
+            Err(paused_until) => {
+                self.hasher.pad(input).await?;
+                return Ok((PasswordStep::Refused { paused_until }, None));
+            }
         };
         // The check itself, outside any transaction. Should it fail (the
         // pool is busy), the reservation is given back: nothing was tried.
@@ -182,33 +195,39 @@ impl Nyckel {
             None => {
                 let mut tx = self.store.write().await?;
                 let reason = LoginFailure::wrong(counted.kind.as_str());
-                self.settle_failure_in(&mut tx, identity, &counted, &reservation, ip, reason)
+                let settlement = self
+                    .settle_failure_in(&mut tx, identity, &counted, &reservation, ip, reason)
                     .await?;
                 tx.commit().await?;
-                Ok((PasswordStep::Refused, None))
+                let paused_until = match settlement {
+                    lockout::Settlement::LockUntrusted { until, .. } => Some(until),
+                    _ => None,
+                };
+                Ok((PasswordStep::Refused { paused_until }, None))
             }
         }
     }
 
     /// Reserves one attempt on `counted` in its own short transaction:
-    /// `None` (and the reservation given back, the refusal audited) when
-    /// the limit is already reached.
+    /// `Err` (and the reservation given back, the refusal audited) when
+    /// the limit is already reached, with the end of the pause for
+    /// untrusted attempts (none when the credential is blocked).
     pub(crate) async fn reserve_attempt(
         &self,
         identity: &IdentityRow,
         counted: &CredentialRow,
         trust: Trust,
         ip: &str,
-    ) -> Result<Option<lockout::Reservation>> {
+    ) -> Result<Result<lockout::Reservation, Option<i64>>> {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let Some(after) = tx.reserve_attempt(&counted.id, trust).await? else {
-            return Ok(None);
+            return Ok(Err(None));
         };
         match lockout::judge_reservation(&self.config.lockout, &after.counters, trust, now / 1000) {
             Ok(r) if !after.status.is_blocked() => {
                 tx.commit().await?;
-                Ok(Some(r))
+                Ok(Ok(r))
             }
             refused => {
                 tx.release_attempts(&counted.id, trust, 1, false, None)
@@ -220,6 +239,12 @@ impl Nyckel {
                     (Trust::Untrusted, Err(until)) => until == secs,
                     _ => false,
                 };
+                let mut paused_until = match (trust, &refused) {
+                    (Trust::Untrusted, Err(until)) if *until != lockout::BLOCKED_UNTIL => {
+                        Some(*until)
+                    }
+                    _ => None,
+                };
                 if over {
                     let settlement = lockout::settle_over_limit(
                         &self.config.lockout,
@@ -227,6 +252,9 @@ impl Nyckel {
                         after.counters.untrusted_locks,
                         secs,
                     );
+                    if let lockout::Settlement::LockUntrusted { until, .. } = settlement {
+                        paused_until = Some(until);
+                    }
                     self.apply_settlement(&mut tx, identity, counted, settlement)
                         .await?;
                 }
@@ -244,9 +272,36 @@ impl Nyckel {
                 )
                 .await?;
                 tx.commit().await?;
-                Ok(None)
+                Ok(Err(paused_until))
             }
         }
+    }
+
+    /// Counts a password tried under a login name that matches nobody
+    /// (`name_key`, its keyed hash), as an untrusted failure of a real
+    /// holder counts, in its own short transaction. Returns the end of
+    /// the pause the name is in (started by this attempt or running).
+    pub(crate) async fn count_unknown_name(&self, name_key: &str) -> Result<Option<i64>> {
+        let now = self.now();
+        let secs = now / 1000;
+        let policy = &self.config.lockout;
+        let mut tx = self.store.write().await?;
+        let after = tx.reserve_name_attempt(name_key, now).await?;
+        let paused = match lockout::judge_reservation(policy, &after, Trust::Untrusted, secs) {
+            Ok(reservation) => match lockout::settle_failure(policy, &reservation, secs) {
+                lockout::Settlement::LockUntrusted { locks, until } => {
+                    tx.lock_name(name_key, locks, until).await?;
+                    Some(until)
+                }
+                _ => None,
+            },
+            Err(until) => {
+                tx.release_name_attempt(name_key).await?;
+                Some(until)
+            }
+        };
+        tx.commit().await?;
+        Ok(paused)
     }
 
     /// Checks the typed secret: the activation code (a keyed hash, valid
@@ -466,16 +521,24 @@ impl Nyckel {
             password
         });
         let (outcome, success) = self
-            .verify_password_attempt(identity, &context.credentials, &input, trust, ip)
+            .verify_password_attempt(
+                identity,
+                &context.credentials,
+                &input,
+                trust,
+                ip,
+                state.name_key.as_deref(),
+            )
             .await?;
-        if let PasswordStep::Refused = outcome {
+        if let PasswordStep::Refused { paused_until } = outcome {
             let view = LoginView::Password {
                 login_name: state.login_name,
             };
-            return Ok(Outcome::Again(
-                flow.shown(view),
-                Problem::WrongUserOrPassword,
-            ));
+            let problem = match paused_until {
+                Some(until) => Problem::Paused { until },
+                None => Problem::WrongUserOrPassword,
+            };
+            return Ok(Outcome::Again(flow.shown(view), problem));
         }
         // A success is settled in the transaction that moves the flow on;
         // should that not commit (another request moved the flow, the store
@@ -546,7 +609,7 @@ impl Nyckel {
                 finish_in(tx, flow).await?;
                 return Ok(Outcome::Ended(Ending::IdentityBlocked));
             }
-            PasswordStep::Refused => return Err(LoginError::Moved),
+            PasswordStep::Refused { .. } => return Err(LoginError::Moved),
         };
         flow.state = next;
         let flow_cookie = self.rekey_in(tx, flow).await?;
