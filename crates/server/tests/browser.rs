@@ -317,14 +317,25 @@ impl Journey<'_> {
         // Blocking the card in My nyckel (the session is live again).
         c.goto(&format!("{base}/my")).await.unwrap();
         click(c, &get("my-block-key-card")).await;
-        assert_eq!(path(c).await, "/my");
+        // Asked first, told what follows.
         let text = main_text(c).await;
-        assert!(text.contains(&get("notice-blocked-key-card")), "{text}");
+        assert!(
+            text.contains(&get("confirm-block-key-card-heading")),
+            "{text}"
+        );
+        self.shot("07-confirm-block-card", LAPTOP).await;
+        self.shot("07-confirm-block-card-phone", PHONE).await;
+        browser_support::set_viewport(c, LAPTOP).await;
+        click(c, &get("confirm-block-key-card-button")).await;
+        let text = main_text(c).await;
+        assert!(text.contains(&get("card-replaced-heading")), "{text}");
+        self.shot("07-key-card-blocked", LAPTOP).await;
+        c.goto(&format!("{base}/my")).await.unwrap();
+        let text = main_text(c).await;
         assert!(
             text.contains(&t.arg("credential-status", "status", "blocked-by-holder")),
             "{text}"
         );
-        self.shot("07-key-card-blocked", LAPTOP).await;
 
         // Where the error pages send people.
         c.goto(&format!("{base}/help")).await.unwrap();

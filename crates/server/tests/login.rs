@@ -419,20 +419,35 @@ async fn holder_blocks_from_my_nyckel_and_support_unblocks() {
         let b = s.client();
         let my = activate(&b, &e, PW).await;
         assert!(my.has("Block my whole nyckel"));
-        // Block the key card.
+        // Block the key card: asked first, then blocked (and a new card
+        // ordered, see tests/cards.rs).
         let p = b
             .post("/my/block", &[("csrf", &my.csrf()), ("what", "key-card")])
             .await;
-        assert_eq!(p.url, "/my");
+        assert!(p.has("Block your key card?"), "{}", p.body);
+        let p = b
+            .post(
+                "/my/block",
+                &[
+                    ("csrf", &my.csrf()),
+                    ("what", "key-card"),
+                    ("confirmed", "yes"),
+                ],
+            )
+            .await;
         assert!(p.has("Your key card is blocked"), "{}", p.body);
-        assert!(p.has("blocked by you"));
-        // Logging in now ends at "no usable key card".
+        assert!(b.get("/my").await.has("blocked by you"));
+        // Logging in now asks from the new card, not the blocked one.
         let other = s.client();
         let p = other
             .identify_and_password(&e.user_id.to_string(), PW)
             .await;
-        assert_eq!(p.status, 403);
-        assert!(p.has("No usable key card"));
+        assert!(p.key_number().is_some(), "{}", p.body);
+        assert!(
+            !p.has(&format!("card <strong>{}</strong>", e.key_card.card_id)),
+            "{}",
+            p.body
+        );
         s.nyckel
             .unblock(
                 &e.identity_id,
@@ -449,6 +464,22 @@ async fn holder_blocks_from_my_nyckel_and_support_unblocks() {
         let my = b.get("/my").await;
         let p = b
             .post("/my/block", &[("csrf", &my.csrf()), ("what", "identity")])
+            .await;
+        assert!(p.has("Block your whole nyckel?"), "{}", p.body);
+        assert_eq!(
+            b.get("/my").await.url,
+            "/my",
+            "not blocked before confirming"
+        );
+        let p = b
+            .post(
+                "/my/block",
+                &[
+                    ("csrf", &my.csrf()),
+                    ("what", "identity"),
+                    ("confirmed", "yes"),
+                ],
+            )
             .await;
         assert!(p.has("Your nyckel is blocked"), "{}", p.body);
         assert_eq!(b.get("/my").await.url, "/login");

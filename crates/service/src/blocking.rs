@@ -27,6 +27,31 @@ impl std::str::FromStr for BlockTarget {
     }
 }
 
+/// The `data` of a key card ordered to replace a lost one: these are
+/// counted against [`EXTRA_CARDS_PER_YEAR`].
+pub const REPLACEMENT_CARD: &str = "replacement";
+
+/// Extra key cards a holder may order in a year (365 days) by themselves;
+/// support can order more.
+pub const EXTRA_CARDS_PER_YEAR: i64 = 3;
+
+/// What blocking a lost key card led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardReplacement {
+    /// `blocked` cards were blocked and the new card `card_id` is on its
+    /// way by post to `address` (the population register's).
+    Ordered {
+        blocked: usize,
+        card_id: String,
+        address: String,
+    },
+    /// A replacement ordered before is still on its way: kept, and no
+    /// other ordered.
+    OnItsWay { blocked: usize, card_id: String },
+    /// Blocked, but no new card: this year's extra cards are used up.
+    LimitReached { blocked: usize },
+}
+
 impl Nyckel {
     // ----- blocking (R-BLOCK) -----
 
@@ -97,6 +122,131 @@ impl Nyckel {
         .await?;
         tx.commit().await?;
         Ok(Ok(changed))
+    }
+
+    /// A lost key card (R-BLOCK-1): blocks the holder's usable cards and
+    /// orders a new one to the address in the population register, at
+    /// most [`EXTRA_CARDS_PER_YEAR`] a year; a replacement already on its
+    /// way is kept (it cannot have been lost: it has not arrived) and no
+    /// second is ordered. One write transaction, the card rows held
+    /// first, so that presses at once order one card.
+    ///
+    /// With `block_old` false it is an order of a new card only (worn, or
+    /// running low): the card in use goes on working until the new one is
+    /// first used, and any card already on its way is enough.
+    pub async fn replace_key_card(
+        &self,
+        identity_id: &str,
+        actor: Actor,
+        who: &str,
+        reason: &str,
+        block_old: bool,
+    ) -> Result<CardReplacement> {
+        let mut tx = self.store.write().await?;
+        let identity = tx
+            .find_identity(identity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let r = self
+            .replace_key_card_in(&mut tx, &identity, actor, who, reason, block_old)
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// [`Nyckel::replace_key_card`] in the caller's write transaction.
+    pub(crate) async fn replace_key_card_in(
+        &self,
+        tx: &mut Tx,
+        identity: &IdentityRow,
+        actor: Actor,
+        who: &str,
+        reason: &str,
+        block_old: bool,
+    ) -> Result<CardReplacement> {
+        let now = self.now();
+        tx.lock_key_cards(&identity.id).await?;
+        let cards = tx
+            .find_live_credentials(&identity.id, CredentialKind::KeyCard)
+            .await?;
+        let on_its_way = cards
+            .iter()
+            .find(|c| {
+                c.status == CredentialStatus::Pending
+                    && (!block_old || c.data.as_deref() == Some(REPLACEMENT_CARD))
+            })
+            .and_then(|c| c.label.clone());
+        let mut blocked = 0;
+        let mut keys_left = 0;
+        for c in &cards {
+            if c.status == CredentialStatus::Active {
+                keys_left = tx.count_unused_keys(&c.id).await?;
+            }
+            if !block_old || c.label == on_its_way || !c.status.is_usable() {
+                continue;
+            }
+            if let Ok(s) = c.status.block(actor) {
+                tx.update_credential_status(&c.id, s, Some(reason), now)
+                    .await?;
+                blocked += 1;
+            }
+        }
+        if blocked > 0 {
+            tx.append_audit(
+                &NewAuditEvent::new(
+                    who,
+                    AuditEvent::Blocked {
+                        what: BlockedPart::KeyCard,
+                        reason: reason.into(),
+                    },
+                )
+                .subject(identity.id.clone()),
+                now,
+            )
+            .await?;
+        }
+        if let Some(card_id) = on_its_way {
+            return Ok(CardReplacement::OnItsWay { blocked, card_id });
+        }
+        let since = now - 365 * 86_400 * 1000;
+        let extra = tx
+            .count_key_cards_since(&identity.id, REPLACEMENT_CARD, since)
+            .await?;
+        if extra >= EXTRA_CARDS_PER_YEAR {
+            return Ok(CardReplacement::LimitReached { blocked });
+        }
+        let person = tx
+            .find_person(&identity.person_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (card, letter) = self
+            .issue_key_card(
+                tx,
+                identity,
+                &person,
+                CredentialStatus::Pending,
+                Some(REPLACEMENT_CARD),
+                now,
+            )
+            .await?;
+        tx.append_audit(
+            &NewAuditEvent::new(
+                who,
+                AuditEvent::KeyCardOrdered {
+                    card_id: card.card_id.clone(),
+                    letter,
+                    keys_left_on_old_card: keys_left,
+                },
+            )
+            .subject(identity.id.clone()),
+            now,
+        )
+        .await?;
+        Ok(CardReplacement::Ordered {
+            blocked,
+            card_id: card.card_id,
+            address: person.record.address,
+        })
     }
 
     /// Lifts a block. Unblocking the password issues a new activation code

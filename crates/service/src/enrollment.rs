@@ -140,7 +140,14 @@ impl Nyckel {
             .issue_activation_code(&mut tx, &identity, &person, now)
             .await?;
         let (key_card, letter2) = self
-            .issue_key_card(&mut tx, &identity, &person, CredentialStatus::Active, now)
+            .issue_key_card(
+                &mut tx,
+                &identity,
+                &person,
+                CredentialStatus::Active,
+                None,
+                now,
+            )
             .await?;
         tx.insert_enrollment(
             &NewEnrollment {
@@ -296,13 +303,16 @@ impl Nyckel {
     }
 
     /// Generates a key card, stores its codes as keyed hashes and puts the
-    /// printable card in the outbox.
+    /// printable card in the outbox. `marker` says what the card was
+    /// ordered for, when that is counted (a replacement for a lost card:
+    /// [`crate::blocking::REPLACEMENT_CARD`]).
     pub async fn issue_key_card(
         &self,
         tx: &mut Tx,
         identity: &IdentityRow,
         person: &PersonRow,
         status: CredentialStatus,
+        marker: Option<&str>,
         now: i64,
     ) -> Result<(PrintedKeyCard, String)> {
         let card = keycard::generate(&mut rand::rng());
@@ -314,7 +324,7 @@ impl Nyckel {
                     status,
                     label: Some(&card.card_id),
                     secret_hash: None,
-                    data: None,
+                    data: marker,
                     expires_at: None,
                 },
                 now,

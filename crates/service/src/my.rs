@@ -24,6 +24,8 @@ const ACTIVITY: i64 = 20;
 pub struct MyPage {
     pub person: PersonRow,
     pub credentials: Vec<CredentialRow>,
+    /// Unused keys of each usable key card, by credential id.
+    pub keys_left: std::collections::HashMap<String, i64>,
     /// The newest entries about the holder, newest first.
     pub activity: Vec<AuditEntry>,
     pub consents: Vec<MyConsent>,
@@ -58,6 +60,12 @@ impl Nyckel {
             return Ok(None);
         };
         let credentials = tx.find_credentials(&identity.id).await?;
+        let mut keys_left = std::collections::HashMap::new();
+        for c in &credentials {
+            if c.kind == nyckel_core::credential::CredentialKind::KeyCard && c.status.is_usable() {
+                keys_left.insert(c.id.clone(), tx.count_unused_keys(&c.id).await?);
+            }
+        }
         let activity = tx.find_audit_by_subject(&identity.id, ACTIVITY).await?;
         let consents = tx
             .find_consents_of(&identity.id)
@@ -77,6 +85,7 @@ impl Nyckel {
         Ok(Some(MyPage {
             person,
             credentials,
+            keys_left,
             activity,
             consents,
         }))

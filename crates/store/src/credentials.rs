@@ -371,6 +371,50 @@ impl Tx {
         Ok(())
     }
 
+    /// Holds the identity's key-card rows until this write transaction
+    /// ends (PostgreSQL: `FOR UPDATE`; SQLite: the write transaction
+    /// excludes every other writer), so that a check of the cards and the
+    /// card it orders cannot interleave with another order for the same
+    /// holder. The card rows, as a key-card login takes them, before any
+    /// identity row.
+    pub async fn lock_key_cards(&mut self, identity_id: &str) -> Result<()> {
+        if self.dialect() == crate::Dialect::Postgres {
+            query("SELECT id FROM credentials WHERE identity_id = $1 AND kind = 'key-card' ORDER BY id FOR UPDATE")
+                .bind(identity_id)
+                .fetch_all(self)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// How many key cards of the identity were made since `since` (ms)
+    /// with `data` equal to `marker` (what the card was ordered for).
+    pub async fn count_key_cards_since(
+        &mut self,
+        identity_id: &str,
+        marker: &str,
+        since: i64,
+    ) -> Result<i64> {
+        let row = query("SELECT COUNT(*) AS n FROM credentials WHERE identity_id = $1 AND kind = 'key-card' AND data = $2 AND created_at >= $3")
+            .bind(identity_id)
+            .bind(marker)
+            .bind(since)
+            .fetch_one(self)
+            .await?;
+        row.try_get("n")
+    }
+
+    /// How many keys of a card are not used yet.
+    pub async fn count_unused_keys(&mut self, credential_id: &str) -> Result<i64> {
+        let row = query(
+            "SELECT COUNT(*) AS n FROM key_card_keys WHERE credential_id = $1 AND used_at IS NULL",
+        )
+        .bind(credential_id)
+        .fetch_one(self)
+        .await?;
+        row.try_get("n")
+    }
+
     pub async fn find_unused_keys(&mut self, credential_id: &str) -> Result<Vec<u16>> {
         let rows = query("SELECT key_number FROM key_card_keys WHERE credential_id = $1 AND used_at IS NULL ORDER BY key_number")
             .bind(credential_id)

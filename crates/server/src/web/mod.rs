@@ -216,6 +216,7 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/login/consent", post(oidc::consent))
         .route("/my", get(my::show))
         .route("/my/block", post(my::block))
+        .route("/my/order-card", post(my::order_card))
         .route("/my/alias", post(my::alias))
         .route("/my/language", post(my::language))
         .route("/my/report", post(my::report))

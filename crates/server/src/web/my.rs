@@ -11,13 +11,14 @@ use nyckel_core::credential::{Actor, CredentialKind, CredentialStatus, Transitio
 use nyckel_core::secret::ct_eq;
 use serde::Deserialize;
 
-use super::login::ReportForm;
+use super::login::{CsrfForm, ReportForm};
 use super::{
-    AppState, PageLang, SESSION_COOKIE, WebError, logged_out, pages, removal, render, support_hint,
+    AppState, PageLang, SESSION_COOKIE, WebError, logged_out, message, pages, removal, render,
+    support_hint,
 };
 use nyckel_i18n::{Arg, Tr};
 use nyckel_service::my::AliasSet;
-use nyckel_service::{BlockTarget, LiveSession};
+use nyckel_service::{BlockTarget, CardReplacement, LiveSession};
 
 /// The holder of the browser's live session.
 async fn holder(s: &AppState, jar: &CookieJar) -> Result<LiveSession, WebError> {
@@ -90,7 +91,6 @@ pub(crate) struct Notice {
 fn notice_text(t: Tr, done: &str) -> Option<String> {
     Some(t.get(match done {
         "blocked-password" => "notice-blocked-password",
-        "blocked-key-card" => "notice-blocked-key-card",
         "alias" => "notice-alias",
         "withdrawn" => "notice-withdrawn",
         "language" => "notice-language",
@@ -145,6 +145,13 @@ async fn page(
             last_used: c
                 .last_used_at
                 .map_or_else(|| t.get("my-never-used"), |at| t.date_time(at)),
+            keys_left: data.keys_left.get(&c.id).map(|left| {
+                let total = i64::try_from(nyckel_core::keycard::KEYS_PER_CARD).unwrap_or(148);
+                t.with(
+                    "keys-left",
+                    &[("left", Arg::Number(*left)), ("total", Arg::Number(total))],
+                )
+            }),
             block_what: match c.kind {
                 _ if c.status.is_blocked() => None,
                 CredentialKind::Password => Some("password"),
@@ -202,6 +209,148 @@ async fn page(
 pub(crate) struct BlockForm {
     csrf: String,
     what: String,
+    /// `yes` from the confirmation page; without it the page is shown.
+    confirmed: Option<String>,
+}
+
+/// "Block …?": what the block leads to, before it is done.
+async fn confirm_block(
+    s: &AppState,
+    t: Tr,
+    h: &LiveSession,
+    target: BlockTarget,
+    what: &str,
+) -> Result<Response, WebError> {
+    let (heading, follows, button) = match target {
+        BlockTarget::KeyCard => {
+            let data = s
+                .nyckel
+                .my_page(&h.identity)
+                .await?
+                .ok_or(WebError::NoSession)?;
+            let cards: Vec<String> = data
+                .credentials
+                .iter()
+                .filter(|c| c.kind == CredentialKind::KeyCard && c.status.is_usable())
+                .filter_map(|c| c.label.clone())
+                .collect();
+            let max = nyckel_service::EXTRA_CARDS_PER_YEAR;
+            let address = data.person.record.address.clone();
+            (
+                t.get("confirm-block-key-card-heading"),
+                vec![
+                    t.arg("confirm-block-key-card-text", "card", cards.join(", ")),
+                    t.with(
+                        "confirm-block-key-card-new",
+                        &[("address", Arg::Text(&address)), ("max", Arg::Number(max))],
+                    ),
+                ],
+                t.get("confirm-block-key-card-button"),
+            )
+        }
+        BlockTarget::Password => (
+            t.get("confirm-block-password-heading"),
+            vec![t.get("confirm-block-password-text")],
+            t.get("confirm-block-password-button"),
+        ),
+        BlockTarget::Identity => (
+            t.get("confirm-block-identity-heading"),
+            vec![t.get("confirm-block-identity-text")],
+            t.get("my-block-all-button"),
+        ),
+    };
+    Ok(render(
+        StatusCode::OK,
+        &pages::ConfirmBlock {
+            support_phone: s.phone(),
+            t,
+            here: "/my",
+            csrf: &h.row.csrf,
+            what,
+            heading,
+            follows,
+            button,
+        },
+    ))
+}
+
+/// What blocking a lost card (or ordering a new one) led to.
+fn card_outcome(s: &AppState, t: Tr, r: CardReplacement, blocking: bool) -> Response {
+    let heading = |blocked: usize| {
+        t.get(if blocked > 0 || blocking {
+            "card-replaced-heading"
+        } else {
+            "card-ordered-heading"
+        })
+    };
+    match r {
+        CardReplacement::Ordered {
+            blocked,
+            card_id,
+            address,
+        } => {
+            let text = t.with(
+                if blocking {
+                    "card-replaced-text"
+                } else {
+                    "card-ordered-text"
+                },
+                &[
+                    ("card", Arg::Text(&card_id)),
+                    ("address", Arg::Text(&address)),
+                ],
+            );
+            message(s, t, StatusCode::OK, &heading(blocked), text, None, true)
+        }
+        CardReplacement::OnItsWay { blocked, card_id } => message(
+            s,
+            t,
+            StatusCode::OK,
+            &heading(blocked),
+            t.arg("card-on-its-way-text", "card", card_id),
+            None,
+            true,
+        ),
+        CardReplacement::LimitReached { blocked } => message(
+            s,
+            t,
+            StatusCode::CONFLICT,
+            &heading(blocked),
+            t.arg(
+                "card-limit-text",
+                "max",
+                nyckel_service::EXTRA_CARDS_PER_YEAR,
+            ),
+            Some(support_hint(s, t)),
+            true,
+        ),
+    }
+}
+
+/// Orders a new key card without blocking the one in use.
+pub(crate) async fn order_card(
+    State(s): State<AppState>,
+    lang: PageLang,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    async {
+        let h = holder_for_post(&s, &jar, &f.csrf).await?;
+        let who = format!("holder:{}", h.identity.user_id);
+        let r = s
+            .nyckel
+            .replace_key_card(
+                &h.identity.id,
+                Actor::Holder,
+                &who,
+                "ordered by the holder in My nyckel",
+                false,
+            )
+            .await?;
+        Ok::<_, WebError>(card_outcome(&s, lang.tr(), r, false))
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
 }
 
 pub(crate) async fn block(
@@ -224,7 +373,24 @@ pub(crate) async fn block(
             )
             .await;
         };
+        if f.confirmed.as_deref() != Some("yes") {
+            return confirm_block(&s, t, &h, target, &f.what).await;
+        }
         let who = format!("holder:{}", h.identity.user_id);
+        if target == BlockTarget::KeyCard {
+            // A blocked card is replaced: a new one to the register's address.
+            let r = s
+                .nyckel
+                .replace_key_card(
+                    &h.identity.id,
+                    Actor::Holder,
+                    &who,
+                    "blocked by the holder in My nyckel",
+                    true,
+                )
+                .await?;
+            return Ok(card_outcome(&s, t, r, true));
+        }
         match s
             .nyckel
             .block(

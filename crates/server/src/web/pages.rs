@@ -118,6 +118,8 @@ pub struct CredentialView {
     pub active: bool,
     pub created: String,
     pub last_used: String,
+    /// "112 of 148 keys left", for a usable key card.
+    pub keys_left: Option<String>,
     pub block_what: Option<&'static str>,
 }
 
@@ -201,4 +203,21 @@ pub struct ConfirmLogout<'a> {
     pub client_id: Option<&'a str>,
     pub post_logout_redirect_uri: Option<&'a str>,
     pub state: Option<&'a str>,
+}
+
+/// "Are you sure?" before a block, saying what follows.
+#[derive(Template)]
+#[template(path = "confirm_block.html")]
+pub struct ConfirmBlock<'a> {
+    pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
+    pub csrf: &'a str,
+    /// `password`, `key-card` or `identity`.
+    pub what: &'a str,
+    pub heading: String,
+    /// What follows from the block, one paragraph each.
+    pub follows: Vec<String>,
+    pub button: String,
 }

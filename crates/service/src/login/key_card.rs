@@ -265,7 +265,7 @@ impl Nyckel {
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 let (new_card, letter) = self
-                    .issue_key_card(tx, identity, &person, CredentialStatus::Pending, now)
+                    .issue_key_card(tx, identity, &person, CredentialStatus::Pending, None, now)
                     .await?;
                 tx.append_audit(
                     &NewAuditEvent::new(
