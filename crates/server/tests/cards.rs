@@ -253,3 +253,94 @@ async fn ordering_a_new_card_keeps_the_old_one_working() {
         assert_eq!(b.answer_key(&p, &e).await.url, "/my");
     }
 }
+
+/// "Lost your key card?" without the card: the user ID and the password
+/// lead to the block's confirmation (never to a session); the confirmation
+/// blocks the card and orders one new card, however many presses arrive
+/// at once; a wrong password there counts like any other.
+#[tokio::test]
+async fn a_lost_card_is_blocked_and_replaced_with_the_password_alone() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        activate(&s.client(), &e, PW).await;
+        let b = s.client();
+        let help = b.get("/help").await;
+        assert!(help.has("href=\"/lost-card\""), "{}", help.body);
+        let p = b.get("/lost-card").await;
+        assert_eq!(p.url, "/login");
+        assert!(p.has("Block a lost key card"), "{}", p.body);
+        let p = b
+            .post(
+                "/login/identify",
+                &[("csrf", &p.csrf()), ("login_name", &e.user_id.to_string())],
+            )
+            .await;
+        assert!(p.has("Block a lost key card"), "{}", p.body);
+        let wrong = b
+            .post(
+                "/login/password",
+                &[("csrf", &p.csrf()), ("password", "Not-The-Password-9")],
+            )
+            .await;
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.has("Wrong user ID or password."));
+        let p = b
+            .post(
+                "/login/password",
+                &[("csrf", &wrong.csrf()), ("password", PW)],
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert!(p.has("Block your key card?"), "{}", p.body);
+        assert!(p.has(&e.key_card.card_id), "{}", p.body);
+        assert!(p.has("Vestergade 12, 1. th, 8000 Aarhus C"));
+        // The password alone is no login.
+        assert_eq!(b.get("/my").await.url, "/login");
+        // Back at the confirmation (GET /my started nothing that counts).
+        let p = b.get("/lost-card").await;
+        let p = b
+            .post(
+                "/login/identify",
+                &[("csrf", &p.csrf()), ("login_name", &e.user_id.to_string())],
+            )
+            .await;
+        let p = b
+            .post("/login/password", &[("csrf", &p.csrf()), ("password", PW)])
+            .await;
+        assert!(p.has("Block your key card?"), "{}", p.body);
+        let csrf = p.csrf();
+        let mut presses = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let http = b.http.clone();
+            let url = format!("{}/login/lost-card", s.url);
+            let csrf = csrf.clone();
+            presses.spawn(async move {
+                let r = http.post(url).form(&[("csrf", csrf)]).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap())
+            });
+        }
+        let answers = presses.join_all().await;
+        let blocked = answers
+            .iter()
+            .filter(|(_, body)| body.contains("Your key card is blocked"))
+            .count();
+        assert_eq!(
+            blocked,
+            1,
+            "{:?} on {:?}",
+            answers.iter().map(|a| a.0).collect::<Vec<_>>(),
+            s.backend
+        );
+        assert!(answers.iter().all(|(st, _)| *st != 500));
+        let c = cards(&s, &e.identity_id).await;
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(
+            c.iter()
+                .filter(|c| c.status == CredentialStatus::Pending)
+                .count(),
+            1
+        );
+        assert_eq!(key_card_letters(&s, &e.identity_id).await.len(), 2);
+    }
+}

@@ -154,8 +154,35 @@ async fn pages_in_danish_and_swedish_hold_no_english() {
                 .await;
             assert_eq!(p.status, 400);
             check("username refused", &p);
+            let p = b
+                .post("/my/block", &[("csrf", &my.csrf()), ("what", "key-card")])
+                .await;
+            check("confirm block", &p);
+            let p = b
+                .post("/my/order-card", &[("csrf", &my.csrf())])
+                .await;
+            check("card ordered", &p);
             let p = b.post("/logout", &[("csrf", &my.csrf())]).await;
             check("logged out", &p);
+            // A lost card, with the password alone (last: the card is
+            // replaced, and the next language logs in with the old one).
+            if lang != Lang::Sv {
+                continue;
+            }
+            let p = b.get("/lost-card").await;
+            check("lost card", &p);
+            let p = b
+                .post(
+                    "/login/identify",
+                    &[("csrf", &p.csrf()), ("login_name", &user_id)],
+                )
+                .await;
+            let p = b
+                .post("/login/password", &[("csrf", &p.csrf()), ("password", PW)])
+                .await;
+            check("lost card confirmation", &p);
+            let p = b.post("/login/lost-card", &[("csrf", &p.csrf())]).await;
+            check("lost card blocked", &p);
         }
     }
 }

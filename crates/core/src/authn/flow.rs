@@ -70,6 +70,16 @@ pub struct ExpectKeyCode {
     pub prefer_new: bool,
 }
 
+/// The password of a holder who lost the key card was right; waits for
+/// them to confirm the block of their card (and the order of a new one).
+/// Reached only from [`ExpectPassword::lost_card_ok`]: one factor is
+/// enough to block (a protective act) and to order a card to the address
+/// in the register, never to log in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExpectCardBlock {
+    pub identity_id: String,
+}
+
 /// Logged in; waits for the holder to allow (or decline) that a provider
 /// gets their data. What it keeps is a record of the login for the code
 /// to be issued, not a proof: it is reached only from an
@@ -97,6 +107,7 @@ pub enum Stored {
     Terms(ExpectTerms),
     KeyCard(ExpectKeyCode),
     Consent(ExpectConsent),
+    LostCard(ExpectCardBlock),
 }
 
 /// A transition the state does not allow: the form belongs to another
@@ -190,6 +201,13 @@ impl Stored {
         }
     }
 
+    pub fn expect_card_block(self) -> Result<ExpectCardBlock, Refused> {
+        match self {
+            Stored::LostCard(s) => Ok(s),
+            _ => Err(Refused::OtherStep),
+        }
+    }
+
     pub fn expect_consent(self) -> Result<ExpectConsent, Refused> {
         match self {
             Stored::Consent(s) => Ok(s),
@@ -231,6 +249,15 @@ impl ExpectPassword {
     ) -> Result<NextAfterPassword, Refused> {
         self.check(identity_id)?;
         Ok(after_password(identity_id.to_owned(), must_accept_terms))
+    }
+
+    /// The password (or activation code) of `identity_id` was right in a
+    /// flow for a lost key card: the block is to be confirmed next.
+    pub fn lost_card_ok(self, identity_id: &str) -> Result<ExpectCardBlock, Refused> {
+        self.check(identity_id)?;
+        Ok(ExpectCardBlock {
+            identity_id: identity_id.to_owned(),
+        })
     }
 
     /// The activation code of `identity_id` was right: the holder chooses

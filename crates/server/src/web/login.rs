@@ -181,6 +181,7 @@ fn page(
     let here = "/login";
     let csrf = shown.csrf.as_str();
     let service = shown.service.as_deref();
+    let lost_card = shown.lost_card;
     let next = error.as_ref().map(|_| match shown.view {
         LoginView::KeyCode { .. } => key_card_hint(s, t),
         _ => support_hint(s, t),
@@ -195,6 +196,7 @@ fn page(
                 here,
                 csrf,
                 service,
+                lost_card,
                 login_name: typed_name,
                 error,
                 next: None,
@@ -208,6 +210,7 @@ fn page(
                 here,
                 csrf,
                 service,
+                lost_card,
                 login_name,
                 error,
                 next,
@@ -236,6 +239,7 @@ fn page(
                     here,
                     csrf,
                     service,
+                    lost_card,
                     login_name,
                     rule_length,
                     error,
@@ -255,6 +259,7 @@ fn page(
                 here,
                 csrf,
                 service,
+                lost_card,
                 version: nyckel_core::terms::VERSION,
                 paragraphs: terms_paragraphs(t),
                 name: name.clone(),
@@ -276,6 +281,25 @@ fn page(
                 error,
             },
         ),
+        LoginView::LostCard { cards, address } => render(
+            status,
+            &pages::LostCard {
+                support_phone: phone,
+                t,
+                here,
+                csrf,
+                follows: vec![
+                    t.arg("confirm-block-key-card-text", "card", cards.join(", ")),
+                    t.with(
+                        "confirm-block-key-card-new",
+                        &[
+                            ("address", Arg::Text(address)),
+                            ("max", Arg::Number(nyckel_service::EXTRA_CARDS_PER_YEAR)),
+                        ],
+                    ),
+                ],
+            },
+        ),
         LoginView::KeyCode {
             key_number,
             card_id,
@@ -288,6 +312,7 @@ fn page(
                 here,
                 csrf,
                 service,
+                lost_card,
                 key_number: key_number.to_string(),
                 card_id: card_id.clone(),
                 pending_card: pending_card.clone(),
@@ -606,6 +631,50 @@ pub(crate) async fn cancel(
             }
             _ => (jar, Redirect::to("/")).into_response(),
         })
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
+}
+
+/// GET /lost-card: "Lost your key card?" — a flow that asks for the user
+/// ID and the password only, then for the block of the card.
+pub(crate) async fn lost_card_start(
+    State(s): State<AppState>,
+    lang: PageLang,
+    jar: CookieJar,
+) -> Response {
+    async {
+        let token = s.nyckel.start_lost_card(flow_cookie(&s, &jar)).await?;
+        let jar = jar.add(cookie(
+            &s,
+            FLOW_COOKIE,
+            token,
+            s.nyckel.config.flow_ttl_secs,
+        ));
+        Ok::<_, WebError>((jar, to_login()).into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
+}
+
+/// POST /login/lost-card: the holder confirms the block of the lost card.
+pub(crate) async fn lost_card(
+    State(s): State<AppState>,
+    lang: PageLang,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    async {
+        let Some(r) = s
+            .nyckel
+            .lost_card_step(flow_cookie(&s, &jar), &f.csrf)
+            .await?
+        else {
+            return Ok(to_login());
+        };
+        let jar = jar.remove(removal(&s, FLOW_COOKIE));
+        let page = super::my::card_outcome(&s, lang.tr(), r, true, false);
+        Ok::<_, WebError>((jar, page).into_response())
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s, lang.tr()))

@@ -213,6 +213,8 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/login/keycard", post(login::keycard))
         .route("/login/new-card", post(login::new_card))
         .route("/login/cancel", post(login::cancel))
+        .route("/lost-card", get(login::lost_card_start))
+        .route("/login/lost-card", post(login::lost_card))
         .route("/login/consent", post(oidc::consent))
         .route("/my", get(my::show))
         .route("/my/block", post(my::block))

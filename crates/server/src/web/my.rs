@@ -274,14 +274,28 @@ async fn confirm_block(
     ))
 }
 
-/// What blocking a lost card (or ordering a new one) led to.
-fn card_outcome(s: &AppState, t: Tr, r: CardReplacement, blocking: bool) -> Response {
+/// What blocking a lost card (or ordering a new one) led to. `logged_in`:
+/// in My nyckel (else on the public "Lost your key card?" page).
+pub(crate) fn card_outcome(
+    s: &AppState,
+    t: Tr,
+    r: CardReplacement,
+    blocking: bool,
+    logged_in: bool,
+) -> Response {
     let heading = |blocked: usize| {
         t.get(if blocked > 0 || blocking {
             "card-replaced-heading"
         } else {
             "card-ordered-heading"
         })
+    };
+    let say = |status, heading: String, text: String, next| {
+        if logged_in {
+            message(s, t, status, &heading, text, next, true)
+        } else {
+            logged_out(s, t, &heading, text, next)
+        }
     };
     match r {
         CardReplacement::Ordered {
@@ -300,29 +314,23 @@ fn card_outcome(s: &AppState, t: Tr, r: CardReplacement, blocking: bool) -> Resp
                     ("address", Arg::Text(&address)),
                 ],
             );
-            message(s, t, StatusCode::OK, &heading(blocked), text, None, true)
+            say(StatusCode::OK, heading(blocked), text, None)
         }
-        CardReplacement::OnItsWay { blocked, card_id } => message(
-            s,
-            t,
+        CardReplacement::OnItsWay { blocked, card_id } => say(
             StatusCode::OK,
-            &heading(blocked),
+            heading(blocked),
             t.arg("card-on-its-way-text", "card", card_id),
             None,
-            true,
         ),
-        CardReplacement::LimitReached { blocked } => message(
-            s,
-            t,
+        CardReplacement::LimitReached { blocked } => say(
             StatusCode::CONFLICT,
-            &heading(blocked),
+            heading(blocked),
             t.arg(
                 "card-limit-text",
                 "max",
                 nyckel_service::EXTRA_CARDS_PER_YEAR,
             ),
             Some(support_hint(s, t)),
-            true,
         ),
     }
 }
@@ -347,7 +355,7 @@ pub(crate) async fn order_card(
                 false,
             )
             .await?;
-        Ok::<_, WebError>(card_outcome(&s, lang.tr(), r, false))
+        Ok::<_, WebError>(card_outcome(&s, lang.tr(), r, false, true))
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
@@ -389,7 +397,7 @@ pub(crate) async fn block(
                     true,
                 )
                 .await?;
-            return Ok(card_outcome(&s, t, r, true));
+            return Ok(card_outcome(&s, t, r, true, true));
         }
         match s
             .nyckel

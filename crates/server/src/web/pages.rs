@@ -23,6 +23,8 @@ pub struct Identify<'a> {
     pub csrf: &'a str,
     /// The service that asked for the login (its registered name).
     pub service: Option<&'a str>,
+    /// The flow blocks a lost key card (the password only, no login).
+    pub lost_card: bool,
     pub login_name: &'a str,
     pub error: Option<String>,
     pub next: Option<Markup>,
@@ -38,6 +40,8 @@ pub struct Password<'a> {
     pub csrf: &'a str,
     /// The service that asked for the login (its registered name).
     pub service: Option<&'a str>,
+    /// The flow blocks a lost key card (the password only, no login).
+    pub lost_card: bool,
     pub login_name: &'a str,
     pub error: Option<String>,
     pub next: Option<Markup>,
@@ -53,6 +57,8 @@ pub struct ChoosePassword<'a> {
     pub csrf: &'a str,
     /// The service that asked for the login (its registered name).
     pub service: Option<&'a str>,
+    /// The flow blocks a lost key card (the password only, no login).
+    pub lost_card: bool,
     pub login_name: &'a str,
     /// "8 to 64 characters", from the policy.
     pub rule_length: String,
@@ -70,6 +76,8 @@ pub struct Terms<'a> {
     pub csrf: &'a str,
     /// The service that asked for the login (its registered name).
     pub service: Option<&'a str>,
+    /// The flow blocks a lost key card (the password only, no login).
+    pub lost_card: bool,
     pub version: u32,
     pub paragraphs: Vec<String>,
     pub name: String,
@@ -89,6 +97,8 @@ pub struct KeyCard<'a> {
     pub csrf: &'a str,
     /// The service that asked for the login (its registered name).
     pub service: Option<&'a str>,
+    /// The flow blocks a lost key card (the password only, no login).
+    pub lost_card: bool,
     pub key_number: String,
     pub card_id: String,
     pub pending_card: Option<String>,
@@ -220,4 +230,17 @@ pub struct ConfirmBlock<'a> {
     /// What follows from the block, one paragraph each.
     pub follows: Vec<String>,
     pub button: String,
+}
+
+/// "Block your lost key card?", after the password.
+#[derive(Template)]
+#[template(path = "lost_card.html")]
+pub struct LostCard<'a> {
+    pub support_phone: &'a str,
+    pub t: Tr,
+    /// This page's path, for the language switch to return to.
+    pub here: &'static str,
+    pub csrf: &'a str,
+    /// What follows from the block, one paragraph each.
+    pub follows: Vec<String>,
 }

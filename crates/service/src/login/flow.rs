@@ -18,6 +18,9 @@ use super::*;
 pub enum Continuation {
     My,
     Oidc(Box<AuthorizationRequest>),
+    /// "Lost your key card?": the password alone, then the block of the
+    /// card and the order of a new one; never a session.
+    LostCard,
 }
 
 /// A login flow as read from the database.
@@ -48,18 +51,21 @@ struct Record {
     authz: Option<AuthorizationRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     service: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    lost_card: bool,
 }
 
 impl Flow {
     fn json(&self) -> String {
         let authz = match &self.continuation {
             Continuation::Oidc(r) => Some((**r).clone()),
-            Continuation::My => None,
+            Continuation::My | Continuation::LostCard => None,
         };
         serde_json::to_string(&Record {
             state: self.state.clone(),
             authz,
             service: self.service.clone(),
+            lost_card: self.continuation == Continuation::LostCard,
         })
         .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
     }
@@ -70,13 +76,14 @@ impl Flow {
                 .ui_locales
                 .iter()
                 .find_map(|t| nyckel_core::lang::Lang::from_tag(t)),
-            Continuation::My => None,
+            Continuation::My | Continuation::LostCard => None,
         };
         Shown {
             csrf: self.csrf.clone(),
             view,
             ui_locales,
             service: self.service.clone(),
+            lost_card: self.continuation == Continuation::LostCard,
         }
     }
 }
@@ -101,9 +108,11 @@ impl Nyckel {
             id_hash,
             csrf: row.csrf,
             state: r.state,
-            continuation: r
-                .authz
-                .map_or(Continuation::My, |a| Continuation::Oidc(Box::new(a))),
+            continuation: match r.authz {
+                Some(a) => Continuation::Oidc(Box::new(a)),
+                None if r.lost_card => Continuation::LostCard,
+                None => Continuation::My,
+            },
             service: r.service,
             loaded: row.state,
         }))
@@ -253,6 +262,50 @@ impl Nyckel {
         Ok(token)
     }
 
+    /// `GET /lost-card`: starts a flow that asks for the login name and
+    /// the password only, and then for the block of the key card (see
+    /// [`Nyckel::lost_card_step`]). The flow of `old_cookie` ends.
+    pub async fn start_lost_card(&self, old_cookie: Option<&str>) -> Result<String, LoginError> {
+        let (token, _) = self
+            .start_flow(old_cookie, Stored::start(), Continuation::LostCard, None)
+            .await?;
+        Ok(token)
+    }
+
+    /// `POST /login/lost-card`: the holder confirms the block. The flow
+    /// ends (once: of presses at once one goes on) and the card is blocked
+    /// and replaced ([`Nyckel::replace_key_card`]), in one transaction.
+    /// `None` if the flow is at another step.
+    pub async fn lost_card_step(
+        &self,
+        cookie: Option<&str>,
+        csrf: &str,
+    ) -> Result<Option<CardReplacement>, LoginError> {
+        let mut tx = self.store.write().await?;
+        let flow = self.load_for_post_in(&mut tx, cookie, csrf).await?;
+        let Ok(block) = flow.state.clone().expect_card_block() else {
+            return Ok(None);
+        };
+        finish_in(&mut tx, &flow).await?;
+        let identity = tx
+            .find_identity(&block.identity_id)
+            .await?
+            .ok_or(LoginError::Expired)?;
+        let who = holder(&identity.user_id);
+        let r = self
+            .replace_key_card_in(
+                &mut tx,
+                &identity,
+                nyckel_core::credential::Actor::Holder,
+                &who,
+                "lost: blocked by the holder with the password",
+                true,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Some(r))
+    }
+
     /// `POST /login/cancel`: the holder gives up the login ("cancel and
     /// go back to <service>"). The flow ends, once, and a key it showed
     /// and nobody answered counts as a wrong code, as when it is
@@ -341,6 +394,27 @@ impl Nyckel {
                 }
             }
             Stored::KeyCard(_) => return self.show_key(flow).await,
+            Stored::LostCard(b) => {
+                let mut tx = self.store.read().await?;
+                let identity = tx.find_identity(&b.identity_id).await?;
+                let person = match &identity {
+                    Some(i) => tx.find_person(&i.person_id).await?,
+                    None => None,
+                };
+                let cards = tx
+                    .find_live_credentials(&b.identity_id, CredentialKind::KeyCard)
+                    .await?;
+                tx.commit().await?;
+                let person = person.ok_or(LoginError::Expired)?;
+                LoginView::LostCard {
+                    cards: cards
+                        .into_iter()
+                        .filter(|c| c.status.is_usable())
+                        .filter_map(|c| c.label)
+                        .collect(),
+                    address: person.record.address.clone(),
+                }
+            }
         };
         Ok(Outcome::Show(flow.shown(view)))
     }

@@ -152,6 +152,8 @@ pub struct Shown {
     /// The registered name of the service that asked for the login, if
     /// a service did (else the login is for My nyckel).
     pub service: Option<String>,
+    /// The flow blocks a lost key card: the password only, no login.
+    pub lost_card: bool,
 }
 
 /// What a login page shows.
@@ -179,6 +181,12 @@ pub enum LoginView {
     Consent {
         request: Box<AuthorizationRequest>,
         client: Box<crate::provider::Client>,
+    },
+    /// Confirm the block of the usable `cards` (their numbers); a new card
+    /// goes to `address`, the register's.
+    LostCard {
+        cards: Vec<String>,
+        address: String,
     },
 }
 

@@ -574,6 +574,28 @@ impl Nyckel {
         flow: &mut Flow,
         context: &PasswordContext,
     ) -> Result<Outcome, LoginError> {
+        if flow.continuation == Continuation::LostCard {
+            // A lost card: the password (or the letter's activation code)
+            // is enough to block the card and order a new one; the flow
+            // goes on to the confirmation, never to a session.
+            let identity = match outcome {
+                PasswordStep::Password(i) | PasswordStep::ActivationCode(i) => i,
+                PasswordStep::IdentityBlocked(_) => {
+                    finish_in(tx, flow).await?;
+                    return Ok(Outcome::Ended(Ending::IdentityBlocked));
+                }
+                PasswordStep::Refused { .. } => return Err(LoginError::Moved),
+            };
+            let next = state
+                .lost_card_ok(&identity.id)
+                .map_err(|_| LoginError::Moved)?;
+            flow.state = Stored::LostCard(next);
+            let flow_cookie = self.rekey_in(tx, flow).await?;
+            return Ok(Outcome::Rekeyed {
+                flow_cookie,
+                shown: None,
+            });
+        }
         let next = match outcome {
             PasswordStep::Password(identity) => {
                 let must_accept = nyckel_core::terms::must_accept(identity.terms_version);
