@@ -307,6 +307,7 @@ alias-taken = Brugernavnet er optaget. Vælg et andet.
 blocked-all-heading = Dit nyckel er spærret
 blocked-all-text = Hele dit nyckel er nu spærret. Ingen kan logge på med det. Du er blevet logget af.
 blocked-all-next-html = Ring til supporten på <a href="tel:{ $tel }">{ $phone }</a> for at ophæve spærringen.
+notice-ready = Dit nyckel er klar. Fremover logger du på med dit bruger-ID eller brugernavn, din adgangskode og en kode fra dit nøglekort, her og hos alle tjenester, der bruger nyckel. Opbevar nøglekortet adskilt fra din adgangskode, og spær det her, hvis du mister det.
 notice-blocked-password = Din adgangskode er spærret. Ring til supporten for at ophæve spærringen. Du får en ny aktiveringskode med brev.
 notice-alias = Dit brugernavn er gemt. Nu kan du logge på med det.
 notice-withdrawn = Tjenesten får ikke længere dine oplysninger. Den spørger dig igen, næste gang du logger på der.

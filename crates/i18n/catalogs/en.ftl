@@ -307,6 +307,7 @@ alias-taken = That username is taken. Choose another one.
 blocked-all-heading = Your nyckel is blocked
 blocked-all-text = Your whole nyckel is now blocked: nobody can log in with it. You have been logged out.
 blocked-all-next-html = To unblock it, call support on <a href="tel:{ $tel }">{ $phone }</a>.
+notice-ready = Your nyckel is ready. From now on you log in with your user ID or username, your password and a code from your key card, here and at every service that uses nyckel. Keep the key card apart from your password, and block it here if you lose it.
 notice-blocked-password = Your password is blocked. To unblock it, call support: you will get a new activation code by letter.
 notice-alias = Your username has been saved. You can now log in with it.
 notice-withdrawn = The service no longer gets your details. It will ask you again the next time you log in there.

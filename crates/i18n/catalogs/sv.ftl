@@ -307,6 +307,7 @@ alias-taken = Användarnamnet är upptaget. Välj ett annat.
 blocked-all-heading = Din nyckel är spärrad
 blocked-all-text = Hela din nyckel är nu spärrad: ingen kan logga in med den. Du har loggats ut.
 blocked-all-next-html = Ring supporten på <a href="tel:{ $tel }">{ $phone }</a> för att häva spärren.
+notice-ready = Din nyckel är klar. Från och med nu loggar du in med ditt användar-ID eller användarnamn, ditt lösenord och en kod från ditt nyckelkort, här och hos alla tjänster som använder nyckel. Förvara nyckelkortet åtskilt från ditt lösenord, och spärra det här om du tappar bort det.
 notice-blocked-password = Ditt lösenord är spärrat. Ring supporten för att häva spärren: du får en ny aktiveringskod med brev.
 notice-alias = Ditt användarnamn har sparats. Nu kan du logga in med det.
 notice-withdrawn = Tjänsten får inte längre dina uppgifter. Den frågar dig igen nästa gång du loggar in där.

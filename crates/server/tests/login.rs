@@ -86,6 +86,8 @@ async fn first_login_then_normal_login_with_cpr() {
         assert_eq!(key.len(), 4);
         let p = b.answer_key(&p, &e).await;
         assert_eq!(p.url, "/my");
+        // The first login says the nyckel is ready, and how it is used.
+        assert!(p.has("Your nyckel is ready."), "{}", p.body);
         assert!(p.has("Anne Marie Hansen"));
         assert!(p.has("Key card"));
         assert!(p.has("Logged in to My nyckel"));
@@ -122,6 +124,7 @@ async fn first_login_then_normal_login_with_cpr() {
         assert!(p.key_number().is_some(), "{}", p.body);
         let p2 = b.answer_key(&p, &e).await;
         assert_eq!(p2.url, "/my");
+        assert!(!p2.has("Your nyckel is ready."), "only the first login");
 
         // The activation code no longer works.
         let other = s.client();

@@ -417,6 +417,12 @@ async fn logged_in(
             )
             .await
         }
+        // The first login: "your nyckel is ready", and what comes next.
+        _ if done.activated => Ok((
+            jar.remove(removal(s, FLOW_COOKIE)),
+            Redirect::to("/my?done=ready"),
+        )
+            .into_response()),
         _ => Ok((jar.remove(removal(s, FLOW_COOKIE)), Redirect::to("/my")).into_response()),
     }
 }

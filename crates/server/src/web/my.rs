@@ -91,6 +91,7 @@ pub(crate) struct Notice {
 fn notice_text(t: Tr, done: &str) -> Option<String> {
     Some(t.get(match done {
         "blocked-password" => "notice-blocked-password",
+        "ready" => "notice-ready",
         "alias" => "notice-alias",
         "withdrawn" => "notice-withdrawn",
         "language" => "notice-language",

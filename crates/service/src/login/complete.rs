@@ -55,7 +55,8 @@ impl Nyckel {
             return Err(StoreError::NotFound.into());
         }
         let now = self.now();
-        if identity.status == IdentityStatus::PendingActivation {
+        let activated = identity.status == IdentityStatus::PendingActivation;
+        if activated {
             tx.update_identity_activated(&identity.id, now).await?;
             tx.append_audit(
                 &NewAuditEvent::new(holder(&identity.user_id), AuditEvent::IdentityActivated)
@@ -108,7 +109,11 @@ impl Nyckel {
             )
             .await?;
         }
-        Ok(CompletedLogin { csrf, device })
+        Ok(CompletedLogin {
+            csrf,
+            device,
+            activated,
+        })
     }
 }
 

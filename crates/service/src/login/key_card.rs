@@ -410,6 +410,7 @@ impl Nyckel {
                     device_cookie: done.device,
                     continuation: flow.continuation,
                     login,
+                    activated: done.activated,
                 })))
             }
             (KeyCardStep::Blocked, _) => {

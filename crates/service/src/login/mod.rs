@@ -101,6 +101,8 @@ pub enum LoginEntry {
 pub struct CompletedLogin {
     pub csrf: String,
     pub device: String,
+    /// This was the holder's first login: the nyckel is activated now.
+    pub activated: bool,
 }
 
 fn trust_name(t: Trust) -> &'static str {
@@ -240,6 +242,8 @@ pub struct LoggedIn {
     /// A record of the login for the provider's code (not the proof,
     /// which opened the session and is gone).
     pub login: ExpectConsent,
+    /// The first login: the nyckel became ready with it.
+    pub activated: bool,
 }
 
 /// What a step tells the browser.
