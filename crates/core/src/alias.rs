@@ -5,18 +5,31 @@
 //! number, a 9-digit user ID or any other number: [`LoginName::parse`] can
 //! tell the three apart from the text alone.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use nyckel_cpr::{Cpr, Date};
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::ids::UserId;
 
-/// A username, normalized: trimmed, lowercase, inner whitespace collapsed to
-/// one space. Two usernames that differ only in case or spacing are the same.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A username in two forms: as the holder typed it, for people to read
+/// ([`Alias::display`]: trimmed, inner whitespace collapsed to one space,
+/// case kept, Unicode NFC), and the key it is matched and kept unique by
+/// ([`Alias::as_str`]: the display form lowercased, NFC).
+///
+/// Two usernames with the same key are the same username: `Mette.Hansen`,
+/// `METTE.HANSEN` and `mette.hansen` log in the same holder, and only one
+/// holder can have it. Equality, ordering and hashing are by the key.
+/// Serialized as the display form; deserializing parses again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Alias(String);
+pub struct Alias {
+    display: String,
+    key: String,
+}
 
 /// Why a username is refused. Messages never repeat the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -35,46 +48,100 @@ impl Alias {
     pub const MIN_LEN: usize = 5;
     pub const MAX_LEN: usize = 48;
 
-    /// Normalizes `s` and checks it: 5–48 characters (after normalizing) of
-    /// letters, ASCII digits, space and `- _ . @ '`, at least one a letter.
+    /// Normalizes `s` and checks it: 5–48 characters (of the display form)
+    /// of letters, ASCII digits, space and `- _ . @ '`, at least one a
+    /// letter.
     ///
-    /// Letters are Unicode letters as they come: decomposed accents (a letter
-    /// followed by a combining mark) are refused, since browsers send the
-    /// composed form.
+    /// The text is composed first (NFC), so a decomposed accent (`a` and a
+    /// combining ring, as some keyboards and pasted text send it) is the
+    /// same letter as the composed one (`å`), counts as one character and
+    /// gives the same key. A combining mark that composes with nothing is
+    /// not a letter and is refused.
     pub fn parse(s: &str) -> Result<Self, AliasRejection> {
-        let normalized = s
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
-        let len = normalized.chars().count();
+        let composed: String = s.nfc().collect();
+        let display = composed.split_whitespace().collect::<Vec<_>>().join(" ");
+        let len = display.chars().count();
         if len < Self::MIN_LEN {
             return Err(AliasRejection::TooShort);
         }
         if len > Self::MAX_LEN {
             return Err(AliasRejection::TooLong);
         }
-        if !normalized.chars().all(allowed) {
+        if !display.chars().all(allowed) {
             return Err(AliasRejection::InvalidCharacter);
         }
-        if !normalized.chars().any(char::is_alphabetic) {
+        if !display.chars().any(char::is_alphabetic) {
             return Err(AliasRejection::NoLetter);
         }
-        Ok(Self(normalized))
+        let key = key_of(&display);
+        Ok(Self { display, key })
     }
 
+    /// The match key: what the store keeps unique and what a login name
+    /// typed as a username is looked up by.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.key
     }
+
+    /// The username as the holder typed it (normalized as above), for
+    /// people to read.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+}
+
+/// The match key of a display form: lowercased, then composed again (a
+/// few lowercase letters decompose, `İ` → `i` and a combining dot).
+///
+/// Lowercase, not full Unicode case folding: `ß` stays `ß` (`ẞ`, the
+/// capital, lowercases to it), so `strauß` and `strauss` are two
+/// usernames, as they are two spellings; `Å`, `Ø`, `Æ` match `å`, `ø`,
+/// `æ`, and the Ångström and Kelvin signs are their letters after NFC. The
+/// one folding added is Greek final sigma: `ς` is matched as `σ`, since
+/// lowercasing writes one or the other by the letter's place in the word.
+fn key_of(display: &str) -> String {
+    display
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .nfc()
+        .collect()
 }
 
 fn allowed(c: char) -> bool {
     c.is_alphabetic() || c.is_ascii_digit() || matches!(c, ' ' | '-' | '_' | '.' | '@' | '\'')
 }
 
+impl PartialEq for Alias {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Alias {}
+
+impl Hash for Alias {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl PartialOrd for Alias {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Alias {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The display form: what people read.
 impl fmt::Display for Alias {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.display)
     }
 }
 
@@ -85,9 +152,10 @@ impl TryFrom<String> for Alias {
     }
 }
 
+/// The display form (serde writes this; parsing it gives the alias back).
 impl From<Alias> for String {
     fn from(a: Alias) -> String {
-        a.0
+        a.display
     }
 }
 
@@ -148,25 +216,80 @@ mod tests {
 
     #[test]
     fn alias_parse_table() {
-        let cases: &[(&str, &str, Result<&str, AliasRejection>)] = &[
-            ("ok_plain", "jensh", Ok("jensh")),
-            ("ok_lowercased", "JensH", Ok("jensh")),
-            ("ok_danish_letters", "Søren Ærø Åby", Ok("søren ærø åby")),
-            ("ok_trimmed", "  jens.hansen \n", Ok("jens.hansen")),
+        // (name, input, Ok((display, key)) or the refusal)
+        let a48 = "a".repeat(48);
+        type Case<'a> = (&'a str, &'a str, Result<(&'a str, &'a str), AliasRejection>);
+        let cases: &[Case] = &[
+            ("ok_plain", "jensh", Ok(("jensh", "jensh"))),
+            ("ok_case_kept_key_lower", "JensH", Ok(("JensH", "jensh"))),
+            (
+                "ok_danish_letters",
+                "Søren Ærø Åby",
+                Ok(("Søren Ærø Åby", "søren ærø åby")),
+            ),
+            (
+                "ok_trimmed",
+                "  Jens.Hansen \n",
+                Ok(("Jens.Hansen", "jens.hansen")),
+            ),
             (
                 "ok_inner_space_collapsed",
-                "jens \t  hansen",
-                Ok("jens hansen"),
+                "Jens \t  Hansen",
+                Ok(("Jens Hansen", "jens hansen")),
             ),
             (
                 "ok_punctuation",
-                "o'brien-smith_2@dk.",
-                Ok("o'brien-smith_2@dk."),
+                "O'Brien-Smith_2@dk.",
+                Ok(("O'Brien-Smith_2@dk.", "o'brien-smith_2@dk.")),
             ),
-            ("ok_one_letter", "1234567890a", Ok("1234567890a")),
-            ("ok_other_script", "Ωmega", Ok("ωmega")),
-            ("ok_exactly_5", "abcde", Ok("abcde")),
-            ("ok_exactly_48", &"a".repeat(48), Ok(&"a".repeat(48))),
+            (
+                "ok_one_letter",
+                "1234567890a",
+                Ok(("1234567890a", "1234567890a")),
+            ),
+            ("ok_other_script", "Ωmega", Ok(("Ωmega", "ωmega"))),
+            ("ok_exactly_5", "abcde", Ok(("abcde", "abcde"))),
+            ("ok_exactly_48", &a48, Ok((&a48, &a48))),
+            (
+                "ok_decomposed_accent_composed",
+                "Ma\u{30a}nen",
+                Ok(("Månen", "månen")),
+            ),
+            (
+                "ok_decomposed_capital_composed",
+                "A\u{30a}by 12",
+                Ok(("Åby 12", "åby 12")),
+            ),
+            // Five characters once composed, though six code points were typed.
+            (
+                "ok_decomposed_counts_composed",
+                "a\u{30a}bcde",
+                Ok(("åbcde", "åbcde")),
+            ),
+            (
+                "ok_angstrom_sign_is_a_ring",
+                "\u{212b}sa 1",
+                Ok(("Åsa 1", "åsa 1")),
+            ),
+            (
+                "ok_kelvin_sign_is_k",
+                "\u{212a}arin",
+                Ok(("Karin", "karin")),
+            ),
+            ("ok_sharp_s_kept", "Strauß", Ok(("Strauß", "strauß"))),
+            ("ok_capital_sharp_s", "STRAUẞ", Ok(("STRAUẞ", "strauß"))),
+            (
+                "ok_ss_is_not_sharp_s",
+                "STRAUSS",
+                Ok(("STRAUSS", "strauss")),
+            ),
+            ("ok_slashed_o", "ØRSTED", Ok(("ØRSTED", "ørsted"))),
+            ("ok_final_sigma", "ΟΔΟΣ 1", Ok(("ΟΔΟΣ 1", "οδοσ 1"))),
+            (
+                "ok_dotted_capital_i",
+                "İstanbul",
+                Ok(("İstanbul", "i\u{307}stanbul")),
+            ),
             ("fail_empty", "", Err(AliasRejection::TooShort)),
             ("fail_4_chars", "abcd", Err(AliasRejection::TooShort)),
             (
@@ -177,6 +300,11 @@ mod tests {
             (
                 "fail_short_after_collapse",
                 "a     b",
+                Err(AliasRejection::TooShort),
+            ),
+            (
+                "fail_short_once_composed",
+                "a\u{30a}bc",
                 Err(AliasRejection::TooShort),
             ),
             (
@@ -225,16 +353,24 @@ mod tests {
                 "jens\u{0}hansen",
                 Err(AliasRejection::InvalidCharacter),
             ),
+            // A combining mark with no composed form is no letter.
             (
-                "fail_decomposed_accent",
-                "ma\u{30a}nen",
+                "fail_mark_composes_with_nothing",
+                "jensq\u{30a}",
+                Err(AliasRejection::InvalidCharacter),
+            ),
+            (
+                "fail_lone_mark",
+                "\u{30a}jensh",
                 Err(AliasRejection::InvalidCharacter),
             ),
         ];
         for (name, input, want) in cases {
             let got = Alias::parse(input);
             assert_eq!(
-                got.as_ref().map(Alias::as_str).map_err(|e| *e),
+                got.as_ref()
+                    .map(|a| (a.display(), a.as_str()))
+                    .map_err(|e| *e),
                 *want,
                 "{name}"
             );
@@ -242,14 +378,37 @@ mod tests {
     }
 
     #[test]
-    fn ok_alias_display_and_serde() {
-        let a = Alias::parse("Jens Hansen").unwrap();
-        assert_eq!(a.to_string(), "jens hansen");
-        assert_eq!(serde_json::to_string(&a).unwrap(), "\"jens hansen\"");
+    fn ok_variants_are_one_username() {
+        let want = Alias::parse("Mette.Hansen").unwrap();
+        for variant in [
+            "mette.hansen",
+            "METTE.HANSEN",
+            "  Mette.Hansen ",
+            "mEtTe.hAnSeN",
+        ] {
+            let a = Alias::parse(variant).unwrap();
+            assert_eq!(a, want, "{variant}");
+            assert_eq!(a.as_str(), "mette.hansen", "{variant}");
+        }
         assert_eq!(
-            serde_json::from_str::<Alias>("\" JENS  Hansen\"").unwrap(),
-            a
+            Alias::parse("A\u{30a}se Ørsted").unwrap(),
+            Alias::parse("åse ørsted").unwrap()
         );
+        assert_ne!(
+            Alias::parse("Strauß").unwrap(),
+            Alias::parse("Strauss").unwrap()
+        );
+    }
+
+    #[test]
+    fn ok_alias_display_and_serde() {
+        let a = Alias::parse("Jens  Hansen").unwrap();
+        assert_eq!(a.to_string(), "Jens Hansen");
+        assert_eq!(String::from(a.clone()), "Jens Hansen");
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"Jens Hansen\"");
+        let back: Alias = serde_json::from_str("\" Jens  Hansen\"").unwrap();
+        assert_eq!(back.display(), "Jens Hansen");
+        assert_eq!(back.as_str(), "jens hansen");
         assert!(serde_json::from_str::<Alias>("\"1234567\"").is_err());
     }
 
@@ -282,6 +441,11 @@ mod tests {
             ("ok_cpr_dash", "070761-4285", Ok(cpr("070761-4285"))),
             ("ok_cpr_spaced", "070761 4285", Ok(cpr("070761-4285"))),
             ("ok_alias", "Jens.Hansen", Ok(alias("jens.hansen"))),
+            (
+                "ok_alias_decomposed",
+                "Jens.A\u{30a}by",
+                Ok(alias("jens.åby")),
+            ),
             (
                 "ok_alias_with_digits",
                 "jens1234567890",
@@ -322,20 +486,91 @@ mod tests {
         }
     }
 
+    /// For any input that is accepted: the display form is a fixed point of
+    /// parsing and the key one of keying, both are NFC, the decomposed
+    /// input is the same username, and it reads as a username at login.
+    fn accepted_is_stable(s: &str) -> Result<(), TestCaseError> {
+        let Ok(a) = Alias::parse(s) else {
+            return Ok(());
+        };
+        let again = Alias::parse(a.display()).unwrap();
+        prop_assert_eq!(again.display(), a.display());
+        prop_assert_eq!(again.as_str(), a.as_str());
+        prop_assert_eq!(key_of(a.as_str()), a.as_str());
+        prop_assert!(unicode_normalization::is_nfc(a.display()));
+        prop_assert!(unicode_normalization::is_nfc(a.as_str()));
+        let nfd: String = s.nfd().collect();
+        let d = Alias::parse(&nfd).unwrap();
+        prop_assert_eq!(d.display(), a.display());
+        prop_assert_eq!(
+            LoginName::parse(a.display(), today()),
+            Ok(LoginName::Alias(a))
+        );
+        Ok(())
+    }
+
+    /// Usernames of the kind people type: Danish, Swedish, German and
+    /// Greek letters in either case, digits, punctuation, inner spaces.
+    const TYPED: &str = "[a-zA-ZæøåÆØÅäöÄÖüÜßẞéÉσςΣ][a-zA-ZæøåÆØÅäöÄÖüÜßẞéÉσςΣ0-9._@'-]{4,40}( [a-zA-ZæøåÆØÅ0-9]{1,5})?";
+
     proptest! {
         #[test]
-        fn prop_valid_alias_reparses_to_itself(s in "[a-zA-ZæøåÆØÅ][a-zA-ZæøåÆØÅ0-9._@'-]{4,40}( [a-zæøå0-9]{1,5})?") {
+        fn prop_valid_alias_reparses_to_itself(s in TYPED) {
             let a = Alias::parse(&s).unwrap();
-            prop_assert_eq!(Alias::parse(a.as_str()), Ok(a.clone()));
+            prop_assert_eq!(a.display(), s.as_str());
+            let again = Alias::parse(a.display()).unwrap();
+            prop_assert_eq!(again.display(), a.display());
+            prop_assert_eq!(again.as_str(), a.as_str());
+            prop_assert_eq!(LoginName::parse(a.display(), today()), Ok(LoginName::Alias(a.clone())));
+            // The key typed as a login name finds the same username.
             prop_assert_eq!(LoginName::parse(a.as_str(), today()), Ok(LoginName::Alias(a)));
         }
 
         #[test]
+        fn prop_case_variants_share_a_key(s in TYPED, flips in proptest::collection::vec(any::<bool>(), 48)) {
+            let a = Alias::parse(&s).unwrap();
+            // Each letter in the other case where that is one letter
+            // (`ß` uppercases to `SS`, another spelling, not another case).
+            let variant: String = s
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, &flip)| {
+                    let other: Vec<char> = if c.is_uppercase() {
+                        c.to_lowercase().collect()
+                    } else {
+                        c.to_uppercase().collect()
+                    };
+                    match other[..] {
+                        [o] if flip => o,
+                        _ => c,
+                    }
+                })
+                .collect();
+            let v = Alias::parse(&variant).unwrap();
+            prop_assert_eq!(v.display(), variant.as_str());
+            prop_assert_eq!(v.as_str(), a.as_str());
+            prop_assert_eq!(v, a);
+        }
+
+        #[test]
+        fn prop_decomposed_input_is_the_composed_username(s in TYPED) {
+            let nfd: String = s.nfd().collect();
+            let a = Alias::parse(&s).unwrap();
+            let d = Alias::parse(&nfd).unwrap();
+            prop_assert_eq!(d.display(), a.display());
+            prop_assert_eq!(d.as_str(), a.as_str());
+        }
+
+        #[test]
         fn prop_any_accepted_alias_is_stable_and_never_a_number(s in any::<String>()) {
-            if let Ok(a) = Alias::parse(&s) {
-                prop_assert_eq!(Alias::parse(a.as_str()), Ok(a.clone()));
-                prop_assert_eq!(LoginName::parse(a.as_str(), today()), Ok(LoginName::Alias(a)));
-            }
+            accepted_is_stable(&s)?;
+        }
+
+        /// Letters of every script, some of which NFC changes (the
+        /// Ångström sign, compatibility ideographs) and many decompose.
+        #[test]
+        fn prop_letters_of_any_script_are_stable(s in "[\\pL0-9 ._@'-]{0,50}") {
+            accepted_is_stable(&s)?;
         }
 
         #[test]

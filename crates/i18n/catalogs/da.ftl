@@ -124,6 +124,7 @@ keycard-use-new-card = Brug mit nye kort
 
 problem-login-name = Indtast dit bruger-ID, CPR-nummer eller brugernavn.
 problem-wrong-user-or-password = Forkert bruger-ID eller adgangskode.
+problem-password-unchanged = Den nye adgangskode er den, du har nu. Vælg en ny.
 problem-passwords-differ = De to adgangskoder er ikke ens. Skriv den samme adgangskode to gange.
 problem-terms = Sæt flueben for at acceptere brugervilkårene. Uden dem kan du ikke bruge nyckel.
 problem-paused = Af hensyn til din sikkerhed er login med dette navn fra en browser, du ikke har logget på med før, sat på pause indtil { $until } efter flere forkerte forsøg. Din adgangskode blev ikke kontrolleret. Prøv igen efter det tidspunkt, eller log på fra en enhed, du har brugt før.
@@ -308,6 +309,11 @@ blocked-all-heading = Dit nyckel er spærret
 blocked-all-text = Hele dit nyckel er nu spærret. Ingen kan logge på med det. Du er blevet logget af.
 blocked-all-next-html = Ring til supporten på <a href="tel:{ $tel }">{ $phone }</a> for at ophæve spærringen.
 notice-ready = Dit nyckel er klar. Fremover logger du på med dit bruger-ID eller brugernavn, din adgangskode og en kode fra dit nøglekort, her og hos alle tjenester, der bruger nyckel. Opbevar nøglekortet adskilt fra din adgangskode, og spær det her, hvis du mister det.
+change-password-banner = Skift din adgangskode: indtast din nuværende adgangskode, derefter en kode fra dit nøglekort og så den nye adgangskode.
+my-password-heading = Adgangskode
+my-password-text = Skift din adgangskode, når du vil, og med det samme, hvis du tror, at andre kender den. Du skal bruge din nuværende adgangskode og dit nøglekort.
+my-password-button = Skift adgangskode
+notice-password = Din adgangskode er skiftet. Brug den nye fremover.
 notice-blocked-password = Din adgangskode er spærret. Ring til supporten for at ophæve spærringen. Du får en ny aktiveringskode med brev.
 notice-alias = Dit brugernavn er gemt. Nu kan du logge på med det.
 notice-withdrawn = Tjenesten får ikke længere dine oplysninger. Den spørger dig igen, næste gang du logger på der.

@@ -124,6 +124,7 @@ keycard-use-new-card = Use my new card
 
 problem-login-name = Enter your user ID, CPR number or username.
 problem-wrong-user-or-password = Wrong user ID or password.
+problem-password-unchanged = The new password is the one you have now. Choose a new one.
 problem-passwords-differ = The two passwords are not the same. Type the same password twice.
 problem-terms = Tick the box to accept the terms of use. Without them you cannot use nyckel.
 problem-paused = For your safety, logging in with this name from a browser you have not logged in with before is paused until { $until }, after several wrong attempts. Your password was not checked. Try again after that time, or log in on a device you have used before.
@@ -308,6 +309,11 @@ blocked-all-heading = Your nyckel is blocked
 blocked-all-text = Your whole nyckel is now blocked: nobody can log in with it. You have been logged out.
 blocked-all-next-html = To unblock it, call support on <a href="tel:{ $tel }">{ $phone }</a>.
 notice-ready = Your nyckel is ready. From now on you log in with your user ID or username, your password and a code from your key card, here and at every service that uses nyckel. Keep the key card apart from your password, and block it here if you lose it.
+change-password-banner = Change your password: enter your current password, then a code from your key card, then the new password.
+my-password-heading = Password
+my-password-text = Change your password whenever you like, and at once if you think someone else knows it. You need your current password and your key card.
+my-password-button = Change password
+notice-password = Your password is changed. Use the new one from now on.
 notice-blocked-password = Your password is blocked. To unblock it, call support: you will get a new activation code by letter.
 notice-alias = Your username has been saved. You can now log in with it.
 notice-withdrawn = The service no longer gets your details. It will ask you again the next time you log in there.

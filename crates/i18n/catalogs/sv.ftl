@@ -124,6 +124,7 @@ keycard-use-new-card = Använd mitt nya kort
 
 problem-login-name = Ange ditt användar-ID, CPR-nummer eller användarnamn.
 problem-wrong-user-or-password = Fel användar-ID eller lösenord.
+problem-password-unchanged = Det nya lösenordet är det du har nu. Välj ett nytt.
 problem-passwords-differ = De två lösenorden är inte likadana. Skriv samma lösenord två gånger.
 problem-terms = Kryssa i rutan för att godkänna användarvillkoren. Utan dem kan du inte använda nyckel.
 problem-paused = För din säkerhet är inloggning med det här namnet från en webbläsare som du inte har loggat in med tidigare pausad till { $until } efter flera felaktiga försök. Ditt lösenord kontrollerades inte. Försök igen efter den tiden, eller logga in från en enhet som du har använt tidigare.
@@ -308,6 +309,11 @@ blocked-all-heading = Din nyckel är spärrad
 blocked-all-text = Hela din nyckel är nu spärrad: ingen kan logga in med den. Du har loggats ut.
 blocked-all-next-html = Ring supporten på <a href="tel:{ $tel }">{ $phone }</a> för att häva spärren.
 notice-ready = Din nyckel är klar. Från och med nu loggar du in med ditt användar-ID eller användarnamn, ditt lösenord och en kod från ditt nyckelkort, här och hos alla tjänster som använder nyckel. Förvara nyckelkortet åtskilt från ditt lösenord, och spärra det här om du tappar bort det.
+change-password-banner = Byt ditt lösenord: ange ditt nuvarande lösenord, sedan en kod från ditt nyckelkort och sedan det nya lösenordet.
+my-password-heading = Lösenord
+my-password-text = Byt ditt lösenord när du vill, och genast om du tror att någon annan känner till det. Du behöver ditt nuvarande lösenord och ditt nyckelkort.
+my-password-button = Byt lösenord
+notice-password = Ditt lösenord är bytt. Använd det nya från och med nu.
 notice-blocked-password = Ditt lösenord är spärrat. Ring supporten för att häva spärren: du får en ny aktiveringskod med brev.
 notice-alias = Ditt användarnamn har sparats. Nu kan du logga in med det.
 notice-withdrawn = Tjänsten får inte längre dina uppgifter. Den frågar dig igen nästa gång du loggar in där.

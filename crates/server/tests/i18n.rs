@@ -158,9 +158,7 @@ async fn pages_in_danish_and_swedish_hold_no_english() {
                 .post("/my/block", &[("csrf", &my.csrf()), ("what", "key-card")])
                 .await;
             check("confirm block", &p);
-            let p = b
-                .post("/my/order-card", &[("csrf", &my.csrf())])
-                .await;
+            let p = b.post("/my/order-card", &[("csrf", &my.csrf())]).await;
             check("card ordered", &p);
             let p = b.post("/logout", &[("csrf", &my.csrf())]).await;
             check("logged out", &p);

@@ -91,14 +91,14 @@ impl Nyckel {
         }))
     }
 
-    /// Sets the holder's username (an alias to log in with).
+    /// Sets the holder's username (an alias to log in with), kept as typed
+    /// and matched by its key: [`AliasSet::Taken`] if another identity has
+    /// the key, whatever its case. The holder's own username in another
+    /// case is saved (the same key, a new display form).
     pub async fn set_alias(&self, identity: &IdentityRow, alias: &Alias) -> Result<AliasSet> {
         let now = self.now();
         let mut tx = self.store.write().await?;
-        match tx
-            .update_identity_alias(&identity.id, Some(alias.as_str()))
-            .await
-        {
+        match tx.update_identity_alias(&identity.id, Some(alias)).await {
             Err(StoreError::Conflict(_)) => {
                 tx.rollback().await?;
                 return Ok(AliasSet::Taken);

@@ -1,6 +1,7 @@
 //! Identities (the holder's key), enrollments, terms acceptance and reports.
 
 use crate::db::{Row, query};
+use nyckel_core::alias::Alias;
 use nyckel_core::credential::IdentityStatus;
 use nyckel_core::ids::UserId;
 use nyckel_core::lang::Lang;
@@ -12,7 +13,13 @@ pub struct IdentityRow {
     pub id: String,
     pub person_id: String,
     pub user_id: UserId,
+    /// The username for people to read: as the holder typed it
+    /// ([`Alias::display`]), or its key for one chosen before the display
+    /// form was kept (migration 0009).
     pub alias: Option<String>,
+    /// The username's match key ([`Alias::as_str`]), unique: what a login
+    /// name is looked up by. Never shown.
+    pub alias_key: Option<String>,
     pub status: IdentityStatus,
     pub status_reason: Option<String>,
     pub created_at: i64,
@@ -23,18 +30,21 @@ pub struct IdentityRow {
     pub language: Lang,
 }
 
-const IDENTITY_COLUMNS: &str = "id, person_id, user_id, alias, status, status_reason, created_at, activated_at, terms_version, key_card_threshold, language";
+const IDENTITY_COLUMNS: &str = "id, person_id, user_id, alias, alias_display, status, status_reason, created_at, activated_at, terms_version, key_card_threshold, language";
 
 fn identity_from_row(row: &Row) -> Result<IdentityRow> {
     let user_id: String = row.try_get("user_id")?;
     let status: String = row.try_get("status")?;
     let terms: Option<i64> = row.try_get("terms_version")?;
     let language: String = row.try_get("language")?;
+    let alias_key: Option<String> = row.try_get("alias")?;
+    let alias_display: Option<String> = row.try_get("alias_display")?;
     Ok(IdentityRow {
         id: row.try_get("id")?,
         person_id: row.try_get("person_id")?,
         user_id: UserId::parse(&user_id).map_err(|_| corrupt("bad stored user ID"))?,
-        alias: row.try_get("alias")?,
+        alias: alias_display.or_else(|| alias_key.clone()),
+        alias_key,
         status: parse(&status, "identity status")?,
         status_reason: row.try_get("status_reason")?,
         created_at: row.try_get("created_at")?,
@@ -98,8 +108,9 @@ impl Tx {
             .await
     }
 
-    pub async fn find_identity_by_alias(&mut self, alias: &str) -> Result<Option<IdentityRow>> {
-        self.find_identity_where("alias = $1", alias).await
+    /// The identity whose username has `alias`'s key, however it was typed.
+    pub async fn find_identity_by_alias(&mut self, alias: &Alias) -> Result<Option<IdentityRow>> {
+        self.find_identity_where("alias = $1", alias.as_str()).await
     }
 
     /// The person's live (not revoked) identity, if any (R-ENR-5: at most one).
@@ -201,10 +212,15 @@ impl Tx {
         Ok(())
     }
 
-    /// Sets or clears the alias. An alias taken by someone else is a conflict.
-    pub async fn update_identity_alias(&mut self, id: &str, alias: Option<&str>) -> Result<()> {
-        let r = query("UPDATE identities SET alias = $1 WHERE id = $2")
-            .bind(alias.map(str::to_owned))
+    /// Sets or clears the username: its key (unique) and its display form.
+    /// A key another identity has is a conflict, decided by the unique
+    /// index, so two holders setting variants of one username at once
+    /// cannot both have it. The identity's own key again (a change of
+    /// case only) is no conflict.
+    pub async fn update_identity_alias(&mut self, id: &str, alias: Option<&Alias>) -> Result<()> {
+        let r = query("UPDATE identities SET alias = $1, alias_display = $2 WHERE id = $3")
+            .bind(alias.map(|a| a.as_str().to_owned()))
+            .bind(alias.map(|a| a.display().to_owned()))
             .bind(id)
             .execute(self)
             .await;

@@ -1,6 +1,7 @@
 //! The store suite: every test runs on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use nyckel_core::alias::Alias;
 use nyckel_core::audit::{AuditEvent, ChainError, NewAuditEvent};
 use nyckel_core::cpr::{Cpr, Date, PersonRecord, Residence};
 use nyckel_core::credential::{CredentialKind, CredentialStatus, IdentityStatus};
@@ -135,15 +136,12 @@ async fn one_live_identity_per_person() {
             .await
             .unwrap();
         assert_eq!(again.status, IdentityStatus::PendingActivation);
-        tx.update_identity_alias(&again.id, Some("anna jensen"))
+        let alias = Alias::parse("Anna Jensen").unwrap();
+        tx.update_identity_alias(&again.id, Some(&alias))
             .await
             .unwrap();
         assert_eq!(
-            tx.find_identity_by_alias("anna jensen")
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
+            tx.find_identity_by_alias(&alias).await.unwrap().unwrap().id,
             again.id
         );
         tx.commit().await.unwrap();
@@ -1125,6 +1123,157 @@ async fn identity_language_is_stored_and_changed() {
         let mut tx = store.read().await.unwrap();
         let row = tx.find_identity(&identity).await.unwrap().unwrap();
         assert_eq!(row.language, Lang::En);
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+/// A second holder beside [`seed_identity`]'s.
+async fn seed_second_identity(store: &Store) -> String {
+    let mut tx = store.write().await.unwrap();
+    tx.upsert_persons(&[person("020290-2345", "Bo")], 1, "test")
+        .await
+        .unwrap();
+    let p = tx
+        .find_person_by_cpr(&Cpr::parse("0202902345", today()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let i = tx
+        .insert_identity(&p.id, &UserId::parse("234567891").unwrap(), Lang::Da, 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    i.id
+}
+
+/// The username is kept as typed and found and kept unique by its key:
+/// another case or a decomposed accent is the same username.
+#[tokio::test]
+async fn username_display_stored_key_unique() {
+    with_each(|store| async move {
+        let (_, anna) = seed_identity(&store).await;
+        let bo = seed_second_identity(&store).await;
+        let typed = Alias::parse("Mette.Hånsen").unwrap();
+        let mut tx = store.write().await.unwrap();
+        tx.update_identity_alias(&anna, Some(&typed)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.read().await.unwrap();
+        let row = tx.find_identity(&anna).await.unwrap().unwrap();
+        assert_eq!(row.alias.as_deref(), Some("Mette.Hånsen"));
+        assert_eq!(row.alias_key.as_deref(), Some("mette.hånsen"));
+        for variant in ["METTE.HÅNSEN", "mette.ha\u{30a}nsen", " Mette.Hånsen "] {
+            let found = tx
+                .find_identity_by_alias(&Alias::parse(variant).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(
+                found.map(|r| r.id).as_deref(),
+                Some(anna.as_str()),
+                "{variant}"
+            );
+        }
+        tx.commit().await.unwrap();
+
+        // Another holder: refused for every variant, and nothing changed.
+        for variant in ["mette.hånsen", "METTE.HA\u{30a}NSEN"] {
+            let mut tx = store.write().await.unwrap();
+            let err = tx
+                .update_identity_alias(&bo, Some(&Alias::parse(variant).unwrap()))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Conflict(_)), "{variant}: {err:?}");
+            tx.rollback().await.unwrap();
+        }
+        let mut tx = store.read().await.unwrap();
+        assert_eq!(tx.find_identity(&bo).await.unwrap().unwrap().alias, None);
+        tx.commit().await.unwrap();
+
+        // The holder changes only the case: the same key, no conflict.
+        let mut tx = store.write().await.unwrap();
+        tx.update_identity_alias(&anna, Some(&Alias::parse("METTE.hånsen").unwrap()))
+            .await
+            .unwrap();
+        let row = tx.find_identity(&anna).await.unwrap().unwrap();
+        assert_eq!(row.alias.as_deref(), Some("METTE.hånsen"));
+        assert_eq!(row.alias_key.as_deref(), Some("mette.hånsen"));
+        // Cleared: both forms go, and the other holder may take it.
+        tx.update_identity_alias(&anna, None).await.unwrap();
+        let row = tx.find_identity(&anna).await.unwrap().unwrap();
+        assert_eq!((row.alias, row.alias_key), (None, None));
+        tx.update_identity_alias(&bo, Some(&typed)).await.unwrap();
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+/// A username chosen before migration 0009 has no display form: the key
+/// is shown, and found as before.
+#[tokio::test]
+async fn username_from_before_the_display_form_shows_its_key() {
+    with_each(|store| async move {
+        let (_, anna) = seed_identity(&store).await;
+        let changed = store
+            .dangerous_execute_raw(&format!(
+                "UPDATE identities SET alias = 'anna jensen', alias_display = NULL WHERE id = '{anna}'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+        let mut tx = store.read().await.unwrap();
+        let row = tx
+            .find_identity_by_alias(&Alias::parse("Anna Jensen").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.id, anna);
+        assert_eq!(row.alias.as_deref(), Some("anna jensen"));
+        assert_eq!(row.alias_key.as_deref(), Some("anna jensen"));
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+/// Two holders setting variants of one username at the same moment:
+/// exactly one has it, the other is told it is taken.
+#[tokio::test]
+async fn concurrent_variants_of_one_username_one_wins() {
+    with_each(|store| async move {
+        let (_, anna) = seed_identity(&store).await;
+        let bo = seed_second_identity(&store).await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for (id, typed) in [(anna.clone(), "Mette.Hansen"), (bo.clone(), "mette.HANSEN")] {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let alias = Alias::parse(typed).unwrap();
+                let mut tx = store.write().await.unwrap();
+                match tx.update_identity_alias(&id, Some(&alias)).await {
+                    Ok(()) => {
+                        // Hold the transaction a moment so the other
+                        // writer meets it uncommitted (PostgreSQL waits on
+                        // the index entry; SQLite on the write gate).
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        tx.commit().await.unwrap();
+                        Some(id)
+                    }
+                    Err(StoreError::Conflict(_)) => {
+                        tx.rollback().await.unwrap();
+                        None
+                    }
+                    Err(e) => panic!("{e:?}"),
+                }
+            });
+        }
+        let winners: Vec<String> = tasks.join_all().await.into_iter().flatten().collect();
+        assert_eq!(winners.len(), 1, "{winners:?}");
+        let mut tx = store.read().await.unwrap();
+        let found = tx
+            .find_identity_by_alias(&Alias::parse("mette.hansen").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, winners[0]);
         tx.commit().await.unwrap();
     })
     .await;

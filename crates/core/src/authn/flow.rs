@@ -447,6 +447,15 @@ impl Authentication {
         self.auth_time
     }
 
+    /// A change of password from My nyckel, proven with both factors
+    /// now: the new password is chosen next. Only a proof leads there.
+    pub fn change_password(self, login_name: String) -> ExpectNewPassword {
+        ExpectNewPassword {
+            identity_id: self.identity_id,
+            login_name,
+        }
+    }
+
     /// The consent state an OpenID login goes on to: a record of this
     /// authentication for the code, not the proof itself.
     pub fn consent(&self, sid: Option<String>) -> ExpectConsent {

@@ -104,6 +104,11 @@ fn respond(
             }
         }
         Outcome::Ended(ending) => ended(s, lang.tr(), ending),
+        Outcome::PasswordChanged => (
+            jar.remove(removal(s, FLOW_COOKIE)),
+            Redirect::to("/my?done=password"),
+        )
+            .into_response(),
         // Only the key-card step logs in, and it goes on itself
         // ([`logged_in`], which needs the client's address).
         Outcome::LoggedIn(_) => to_login(),
@@ -120,6 +125,7 @@ fn problem_text(t: Tr, p: &Problem) -> (String, StatusCode) {
             StatusCode::UNAUTHORIZED,
         ),
         Problem::PasswordsDiffer => (t.get("problem-passwords-differ"), bad),
+        Problem::PasswordUnchanged => (t.get("problem-password-unchanged"), bad),
         Problem::PasswordRejected(r) => (password_rejection(t, r), bad),
         Problem::TermsNotAccepted => (t.get("problem-terms"), bad),
         Problem::ReportInvalid => (t.get("report-invalid"), bad),
@@ -182,6 +188,7 @@ fn page(
     let csrf = shown.csrf.as_str();
     let service = shown.service.as_deref();
     let lost_card = shown.lost_card;
+    let change_password = shown.change_password;
     let next = error.as_ref().map(|_| match shown.view {
         LoginView::KeyCode { .. } => key_card_hint(s, t),
         _ => support_hint(s, t),
@@ -197,6 +204,7 @@ fn page(
                 csrf,
                 service,
                 lost_card,
+                change_password,
                 login_name: typed_name,
                 error,
                 next: None,
@@ -211,6 +219,7 @@ fn page(
                 csrf,
                 service,
                 lost_card,
+                change_password,
                 login_name,
                 error,
                 next,
@@ -240,6 +249,7 @@ fn page(
                     csrf,
                     service,
                     lost_card,
+                    change_password,
                     login_name,
                     rule_length,
                     error,
@@ -260,6 +270,7 @@ fn page(
                 csrf,
                 service,
                 lost_card,
+                change_password,
                 version: nyckel_core::terms::VERSION,
                 paragraphs: terms_paragraphs(t),
                 name: name.clone(),
@@ -313,6 +324,7 @@ fn page(
                 csrf,
                 service,
                 lost_card,
+                change_password,
                 key_number: key_number.to_string(),
                 card_id: card_id.clone(),
                 pending_card: pending_card.clone(),
@@ -635,6 +647,7 @@ pub(crate) async fn cancel(
                 );
                 (jar, super::oidc::redirect_error(&s, &req, &e)).into_response()
             }
+            Continuation::ChangePassword => (jar, Redirect::to("/my")).into_response(),
             _ => (jar, Redirect::to("/")).into_response(),
         })
     }
@@ -681,6 +694,32 @@ pub(crate) async fn lost_card(
         let jar = jar.remove(removal(&s, FLOW_COOKIE));
         let page = super::my::card_outcome(&s, lang.tr(), r, true, false);
         Ok::<_, WebError>((jar, page).into_response())
+    }
+    .await
+    .unwrap_or_else(|e| e.into_page(&s, lang.tr()))
+}
+
+/// POST /my/password: "Change password" in My nyckel starts a flow that
+/// asks for the current password and a key-card code, then the new one.
+pub(crate) async fn change_password_start(
+    State(s): State<AppState>,
+    lang: PageLang,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    async {
+        let h = super::my::holder_for_post(&s, &jar, &f.csrf).await?;
+        let token = s
+            .nyckel
+            .start_change_password(flow_cookie(&s, &jar), &h.identity)
+            .await?;
+        let jar = jar.add(cookie(
+            &s,
+            FLOW_COOKIE,
+            token,
+            s.nyckel.config.flow_ttl_secs,
+        ));
+        Ok::<_, WebError>((jar, to_login()).into_response())
     }
     .await
     .unwrap_or_else(|e| e.into_page(&s, lang.tr()))

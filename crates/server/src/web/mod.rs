@@ -219,6 +219,7 @@ pub fn router(nyckel: Nyckel, demo: Option<DemoInfo>) -> Router {
         .route("/my", get(my::show))
         .route("/my/block", post(my::block))
         .route("/my/order-card", post(my::order_card))
+        .route("/my/password", post(login::change_password_start))
         .route("/my/alias", post(my::alias))
         .route("/my/language", post(my::language))
         .route("/my/report", post(my::report))

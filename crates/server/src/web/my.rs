@@ -28,7 +28,7 @@ async fn holder(s: &AppState, jar: &CookieJar) -> Result<LiveSession, WebError> 
 }
 
 /// The holder, for a form whose CSRF token must be the session's.
-async fn holder_for_post(
+pub(crate) async fn holder_for_post(
     s: &AppState,
     jar: &CookieJar,
     csrf: &str,
@@ -92,6 +92,7 @@ fn notice_text(t: Tr, done: &str) -> Option<String> {
     Some(t.get(match done {
         "blocked-password" => "notice-blocked-password",
         "ready" => "notice-ready",
+        "password" => "notice-password",
         "alias" => "notice-alias",
         "withdrawn" => "notice-withdrawn",
         "language" => "notice-language",

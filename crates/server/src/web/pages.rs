@@ -25,6 +25,8 @@ pub struct Identify<'a> {
     pub service: Option<&'a str>,
     /// The flow blocks a lost key card (the password only, no login).
     pub lost_card: bool,
+    /// The flow changes the password of a holder logged in.
+    pub change_password: bool,
     pub login_name: &'a str,
     pub error: Option<String>,
     pub next: Option<Markup>,
@@ -42,6 +44,8 @@ pub struct Password<'a> {
     pub service: Option<&'a str>,
     /// The flow blocks a lost key card (the password only, no login).
     pub lost_card: bool,
+    /// The flow changes the password of a holder logged in.
+    pub change_password: bool,
     pub login_name: &'a str,
     pub error: Option<String>,
     pub next: Option<Markup>,
@@ -59,6 +63,8 @@ pub struct ChoosePassword<'a> {
     pub service: Option<&'a str>,
     /// The flow blocks a lost key card (the password only, no login).
     pub lost_card: bool,
+    /// The flow changes the password of a holder logged in.
+    pub change_password: bool,
     pub login_name: &'a str,
     /// "8 to 64 characters", from the policy.
     pub rule_length: String,
@@ -78,6 +84,8 @@ pub struct Terms<'a> {
     pub service: Option<&'a str>,
     /// The flow blocks a lost key card (the password only, no login).
     pub lost_card: bool,
+    /// The flow changes the password of a holder logged in.
+    pub change_password: bool,
     pub version: u32,
     pub paragraphs: Vec<String>,
     pub name: String,
@@ -99,6 +107,8 @@ pub struct KeyCard<'a> {
     pub service: Option<&'a str>,
     /// The flow blocks a lost key card (the password only, no login).
     pub lost_card: bool,
+    /// The flow changes the password of a holder logged in.
+    pub change_password: bool,
     pub key_number: String,
     pub card_id: String,
     pub pending_card: Option<String>,

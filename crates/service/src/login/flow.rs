@@ -21,6 +21,9 @@ pub enum Continuation {
     /// "Lost your key card?": the password alone, then the block of the
     /// card and the order of a new one; never a session.
     LostCard,
+    /// A change of password from My nyckel: the current password and a
+    /// key-card code, then the new password; no new session.
+    ChangePassword,
 }
 
 /// A login flow as read from the database.
@@ -53,19 +56,22 @@ struct Record {
     service: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     lost_card: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    change_password: bool,
 }
 
 impl Flow {
     fn json(&self) -> String {
         let authz = match &self.continuation {
             Continuation::Oidc(r) => Some((**r).clone()),
-            Continuation::My | Continuation::LostCard => None,
+            Continuation::My | Continuation::LostCard | Continuation::ChangePassword => None,
         };
         serde_json::to_string(&Record {
             state: self.state.clone(),
             authz,
             service: self.service.clone(),
             lost_card: self.continuation == Continuation::LostCard,
+            change_password: self.continuation == Continuation::ChangePassword,
         })
         .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
     }
@@ -76,7 +82,7 @@ impl Flow {
                 .ui_locales
                 .iter()
                 .find_map(|t| nyckel_core::lang::Lang::from_tag(t)),
-            Continuation::My | Continuation::LostCard => None,
+            Continuation::My | Continuation::LostCard | Continuation::ChangePassword => None,
         };
         Shown {
             csrf: self.csrf.clone(),
@@ -84,6 +90,7 @@ impl Flow {
             ui_locales,
             service: self.service.clone(),
             lost_card: self.continuation == Continuation::LostCard,
+            change_password: self.continuation == Continuation::ChangePassword,
         }
     }
 }
@@ -111,6 +118,7 @@ impl Nyckel {
             continuation: match r.authz {
                 Some(a) => Continuation::Oidc(Box::new(a)),
                 None if r.lost_card => Continuation::LostCard,
+                None if r.change_password => Continuation::ChangePassword,
                 None => Continuation::My,
             },
             service: r.service,
@@ -268,6 +276,30 @@ impl Nyckel {
     pub async fn start_lost_card(&self, old_cookie: Option<&str>) -> Result<String, LoginError> {
         let (token, _) = self
             .start_flow(old_cookie, Stored::start(), Continuation::LostCard, None)
+            .await?;
+        Ok(token)
+    }
+
+    /// `POST /my/password`: a change of password for the holder of a live
+    /// session starts a flow of its own at the password step for that
+    /// identity (no name asked), then a key-card code, then the new
+    /// password. The flow of `old_cookie` ends.
+    pub async fn start_change_password(
+        &self,
+        old_cookie: Option<&str>,
+        identity: &IdentityRow,
+    ) -> Result<String, LoginError> {
+        let login_name = identity
+            .alias
+            .clone()
+            .unwrap_or_else(|| identity.user_id.to_string());
+        let state = Stored::Password(nyckel_core::authn::flow::ExpectPassword {
+            identity_id: Some(identity.id.clone()),
+            login_name,
+            name_key: None,
+        });
+        let (token, _) = self
+            .start_flow(old_cookie, state, Continuation::ChangePassword, None)
             .await?;
         Ok(token)
     }

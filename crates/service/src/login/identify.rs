@@ -19,7 +19,7 @@ impl Nyckel {
     ) -> Result<Option<IdentityRow>> {
         let identity = match name {
             LoginName::UserId(u) => tx.find_identity_by_user_id(u).await?,
-            LoginName::Alias(a) => tx.find_identity_by_alias(a.as_str()).await?,
+            LoginName::Alias(a) => tx.find_identity_by_alias(a).await?,
             LoginName::Cpr(c) => match tx.find_person_by_cpr(c).await? {
                 Some(p) => tx.find_live_identity_of_person(&p.id).await?,
                 None => None,

@@ -389,6 +389,23 @@ impl Nyckel {
             .check_key_code_in(&mut tx, &identity, key, &code, &[AuthMethod::Password], ip)
             .await?;
         match (step, auth) {
+            // A change of password: both factors proven, the new password
+            // is chosen next, under a new flow id; no session.
+            (KeyCardStep::Accepted, Some(auth))
+                if flow.continuation == Continuation::ChangePassword =>
+            {
+                let login_name = identity
+                    .alias
+                    .clone()
+                    .unwrap_or_else(|| identity.user_id.to_string());
+                flow.state = Stored::NewPassword(auth.change_password(login_name));
+                let flow_cookie = self.rekey_in(&mut tx, &mut flow).await?;
+                tx.commit().await?;
+                Ok(Outcome::Rekeyed {
+                    flow_cookie,
+                    shown: None,
+                })
+            }
             (KeyCardStep::Accepted, Some(auth)) => {
                 tx.delete_flow(&flow.id_hash).await?;
                 let session = random_token();

@@ -156,6 +156,8 @@ pub struct Shown {
     pub service: Option<String>,
     /// The flow blocks a lost key card: the password only, no login.
     pub lost_card: bool,
+    /// The flow changes the password of a holder logged in.
+    pub change_password: bool,
 }
 
 /// What a login page shows.
@@ -207,6 +209,8 @@ pub enum Problem {
         until: i64,
     },
     PasswordsDiffer,
+    /// Changing the password: the new one is the current one.
+    PasswordUnchanged,
     PasswordRejected(PasswordRejection),
     TermsNotAccepted,
     ReportInvalid,
@@ -265,6 +269,8 @@ pub enum Outcome {
     },
     Ended(Ending),
     LoggedIn(Box<LoggedIn>),
+    /// The password was changed (from My nyckel); the flow has ended.
+    PasswordChanged,
 }
 
 /// A short public id of a session (the `sid` claim): not the cookie.

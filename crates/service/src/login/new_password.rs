@@ -19,6 +19,27 @@ impl Nyckel {
         Ok(Ok(()))
     }
 
+    /// Whether `password` is the holder's current one (one hash).
+    async fn is_current_password(
+        &self,
+        identity: &IdentityRow,
+        password: &SecretString,
+    ) -> Result<bool> {
+        let mut tx = self.store.read().await?;
+        let current = tx
+            .find_live_credentials(&identity.id, CredentialKind::Password)
+            .await?;
+        tx.commit().await?;
+        let phc = current
+            .iter()
+            .find(|c| c.status == CredentialStatus::Active)
+            .and_then(|c| c.secret_hash.clone());
+        Ok(match phc {
+            Some(phc) => self.hasher.verify(Some(&phc), password).await?,
+            None => false,
+        })
+    }
+
     /// Checks a new password against the rules and hashes it (outside any
     /// transaction): the PHC string to store with [`Nyckel::store_password_in`].
     pub async fn prepare_password(
@@ -148,6 +169,18 @@ impl Nyckel {
             Ok(phc) => phc,
             Err(rejection) => return again(&flow, Problem::PasswordRejected(rejection)),
         };
+        if flow.continuation == Continuation::ChangePassword {
+            if self.is_current_password(&identity, new).await? {
+                return again(&flow, Problem::PasswordUnchanged);
+            }
+            // Both factors were proven in this flow: the password changes
+            // with the flow's end, once.
+            let mut tx = self.store.write().await?;
+            finish_in(&mut tx, &flow).await?;
+            self.store_password_in(&mut tx, &identity, &phc).await?;
+            tx.commit().await?;
+            return Ok(Outcome::PasswordChanged);
+        }
         let must_accept = nyckel_core::terms::must_accept(identity.terms_version);
         flow.state = state.clone().password_set(must_accept).into();
         let mut tx = self.store.write().await?;

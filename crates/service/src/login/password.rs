@@ -596,6 +596,16 @@ impl Nyckel {
                 shown: None,
             });
         }
+        // Changing the password, the letter's activation code stands for
+        // the current password: the key card follows all the same.
+        let outcome = match outcome {
+            PasswordStep::ActivationCode(i)
+                if flow.continuation == Continuation::ChangePassword =>
+            {
+                PasswordStep::Password(i)
+            }
+            o => o,
+        };
         let next = match outcome {
             PasswordStep::Password(identity) => {
                 let must_accept = nyckel_core::terms::must_accept(identity.terms_version);
