@@ -151,7 +151,8 @@ ended-throttled-next = På en enhed, hvor du har logget på før, kan du logge p
 ended-identity-blocked-heading = Dit nyckel er spærret
 ended-identity-blocked-text = Dit nyckel er blevet spærret, så du kan ikke logge på med det.
 ended-no-card-heading = Intet nøglekort, du kan bruge
-ended-no-card-text = Dit nøglekort er spærret eller brugt op, så nyckel kan ikke bede dig om en kode.
+ended-no-card-blocked-text = Dit nøglekort er spærret, så nyckel kan ikke bede dig om en kode, og der er ikke et nyt kort på vej.
+ended-no-card-used-text = Alle nøgler på dit nøglekort er brugt, og der er ikke et nyt kort på vej, så nyckel kan ikke bede dig om en kode.
 ended-card-blocked-heading = Dit nøglekort er spærret
 ended-card-blocked-text = Der blev indtastet for mange forkerte koder, så dit nøglekort er blevet spærret.
 ended-superseded-heading = Dette login er blevet erstattet
@@ -165,6 +166,7 @@ ended-other-text = Start forfra.
 
 hint-support-html = Hvis du har glemt din adgangskode, eller hvis den eller dit nøglekort er spærret, så { $line }, eller gå til Borgerservice i din kommune. Se hjælpesiden.
 hint-key-card-html = Tjek, at du kigger på det kort, hvis nummer vises, og på den kode, der står ved siden af nøglenummeret. Hvis dit nøglekort er mistet, brugt op eller spærret, så { $line }.
+hint-new-card-html = Bestil et nyt nøglekort på siden <a href="/lost-card">Mistet dit nøglekort?</a> med dit bruger-ID og din adgangskode: det sendes til din adresse i CPR-registret. Eller { $line }.
 support-line-open-html = ring til supporten på <a href="tel:{ $tel }">{ $phone }</a> (åben nu)
 support-line-closed-html = ring til supporten på <a href="tel:{ $tel }">{ $phone }</a> (lukket nu)
 support-line-opens-html = ring til supporten på <a href="tel:{ $tel }">{ $phone }</a> (lukket nu, åbner { $when })
@@ -205,7 +207,7 @@ help-what-heading = Hvad gør du, hvis…
 help-q-forgotten = du har glemt din adgangskode, eller den er spærret
 help-a-forgotten = Ring til supporten. Når supporten har tjekket, hvem du er, får du en ny aktiveringskode med brev. Log på med den, og vælg en ny adgangskode.
 help-q-lost = dit nøglekort er mistet, stjålet eller brugt op
-help-a-lost = Spær det med det samme på siden "Mistet dit nøglekort?" med dit bruger-ID og din adgangskode, i Mit nyckel eller ved at ringe til support. Et nyt kort sendes til din adresse i folkeregistret.
+help-a-lost = Spær det med det samme på siden "Mistet dit nøglekort?" med dit bruger-ID og din adgangskode, i Mit nyckel eller ved at ringe til support. Et nyt kort sendes til din adresse i CPR-registret.
 help-q-compromised = du tror, at en anden kender din adgangskode eller dine koder
 help-a-compromised = Spær hele dit nyckel i Mit nyckel med det samme, eller ring til supporten.
 help-q-none = du endnu ikke har fået et nyckel

@@ -151,7 +151,8 @@ ended-throttled-next = On a device where you have logged in before, you can log 
 ended-identity-blocked-heading = Your nyckel is blocked
 ended-identity-blocked-text = Your nyckel has been blocked, so you cannot log in with it.
 ended-no-card-heading = No usable key card
-ended-no-card-text = Your key card is blocked or used up, so nyckel cannot ask you for a code.
+ended-no-card-blocked-text = Your key card is blocked, so nyckel cannot ask you for a code, and no new card is on its way.
+ended-no-card-used-text = All the keys on your key card have been used, and no new card is on its way, so nyckel cannot ask you for a code.
 ended-card-blocked-heading = Your key card is blocked
 ended-card-blocked-text = Too many wrong codes were entered, so your key card has been blocked.
 ended-superseded-heading = This login was replaced
@@ -165,6 +166,7 @@ ended-other-text = Please start again.
 
 hint-support-html = If you have forgotten your password, or it or your key card is blocked, { $line } or visit a citizen service centre. See the help page.
 hint-key-card-html = Check that you are reading the card whose number is shown, and the code printed beside the key number. If your key card is lost, used up or blocked, { $line }.
+hint-new-card-html = Order a new key card on the page <a href="/lost-card">Lost your key card?</a> with your user ID and password: it is sent to your address in the population register. Or { $line }.
 support-line-open-html = call support on <a href="tel:{ $tel }">{ $phone }</a> (open now)
 support-line-closed-html = call support on <a href="tel:{ $tel }">{ $phone }</a> (closed now)
 support-line-opens-html = call support on <a href="tel:{ $tel }">{ $phone }</a> (closed now, opens { $when })

@@ -391,6 +391,23 @@ async fn wrong_key_codes_burn_keys_and_block_the_card() {
             .await;
         assert_eq!(p2.status, 403, "fifth wrong code blocks: {}", p2.body);
         assert!(p2.has("Your key card is blocked"));
+        // What to do next: order a new card with the password alone.
+        assert!(p2.has("href=\"/lost-card\""), "{}", p2.body);
+        // A login now says the card is blocked (not "used up") and how
+        // to get a new one; the password was right, nothing else is shown.
+        let p3 = s
+            .client()
+            .identify_and_password(&e.user_id.to_string(), PW)
+            .await;
+        assert_eq!(p3.status, 403, "{}", p3.body);
+        assert!(
+            p3.has("Your key card is blocked, so nyckel cannot ask"),
+            "{}",
+            p3.body
+        );
+        assert!(!p3.has("used"), "{}", p3.body);
+        assert!(p3.has("href=\"/lost-card\""), "{}", p3.body);
+        assert!(p3.has("href=\"tel:"), "{}", p3.body);
         let mut tx = s.store.read().await.unwrap();
         let cards = tx
             .find_live_credentials(&e.identity_id, CredentialKind::KeyCard)

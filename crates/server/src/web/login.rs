@@ -21,7 +21,7 @@ use nyckel_i18n::{Arg, Tr};
 
 use super::{
     AppState, DEVICE_COOKIE, FLOW_COOKIE, PageLang, SESSION_COOKIE, WebError, cookie,
-    key_card_hint, message, pages, removal, render, support_hint,
+    key_card_hint, message, new_card_hint, pages, removal, render, support_hint,
 };
 
 impl From<LoginError> for WebError {
@@ -361,17 +361,21 @@ fn ended(s: &AppState, t: Tr, ending: Ending) -> Response {
             t.get("ended-identity-blocked-text"),
             Some(support_hint(s, t)),
         ),
-        Ending::NoUsableCard => say(
+        Ending::NoUsableCard { blocked } => say(
             StatusCode::FORBIDDEN,
             "ended-no-card-heading",
-            t.get("ended-no-card-text"),
-            Some(support_hint(s, t)),
+            t.get(if blocked {
+                "ended-no-card-blocked-text"
+            } else {
+                "ended-no-card-used-text"
+            }),
+            Some(new_card_hint(s, t)),
         ),
         Ending::CardBlocked => say(
             StatusCode::FORBIDDEN,
             "ended-card-blocked-heading",
             t.get("ended-card-blocked-text"),
-            Some(support_hint(s, t)),
+            Some(new_card_hint(s, t)),
         ),
         Ending::Superseded(key) => say(
             StatusCode::CONFLICT,

@@ -457,6 +457,13 @@ pub(crate) fn key_card_hint(s: &AppState, t: Tr) -> Markup {
     t.html("hint-key-card-html", &[("line", Arg::Markup(&line))])
 }
 
+/// What to do without a usable key card: order a new one on "Lost your
+/// key card?", or call support.
+pub(crate) fn new_card_hint(s: &AppState, t: Tr) -> Markup {
+    let line = support_line(s, t);
+    t.html("hint-new-card-html", &[("line", Arg::Markup(&line))])
+}
+
 /// "call support on <a href=tel:…>…</a> (open now)".
 fn support_line(s: &AppState, t: Tr) -> Markup {
     let now =

@@ -338,7 +338,7 @@ impl Nyckel {
                 else {
                     finish_in(&mut tx, flow).await?;
                     tx.commit().await?;
-                    return Ok(Outcome::Ended(Ending::NoUsableCard));
+                    return Ok(Outcome::Ended(no_usable_card(&cards)));
                 };
                 flow.state = Stored::KeyCard(state.shown(c.clone()));
                 save_in(&mut tx, flow).await?;

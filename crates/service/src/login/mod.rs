@@ -228,7 +228,12 @@ pub enum Ending {
     /// Too many attempts from the browser's network (the soft throttle).
     Throttled,
     IdentityBlocked,
-    NoUsableCard,
+    /// No key card can ask for a code: `blocked` when a card is blocked
+    /// (by the holder, support or wrong codes), else the cards are used up
+    /// or none was issued.
+    NoUsableCard {
+        blocked: bool,
+    },
     CardBlocked,
     /// Another login showed a key of this card since: this one ends.
     Superseded(KeyNumber),
@@ -281,4 +286,13 @@ pub fn session_id(session_cookie: &str) -> String {
 /// [`session_id`] from the session's key (the cookie's SHA-256).
 pub fn sid_of_hash(session_hash: &str) -> String {
     session_hash.get(..22).unwrap_or(session_hash).to_owned()
+}
+
+/// Why no key card could ask for a code, from the identity's live cards.
+pub(crate) fn no_usable_card(cards: &[nyckel_store::CredentialRow]) -> Ending {
+    Ending::NoUsableCard {
+        blocked: cards
+            .iter()
+            .any(|c| c.kind == CredentialKind::KeyCard && c.status.is_blocked()),
+    }
 }

@@ -617,7 +617,7 @@ impl Nyckel {
                             .await?;
                         let Some(challenge) = challenge else {
                             finish_in(tx, flow).await?;
-                            return Ok(Outcome::Ended(Ending::NoUsableCard));
+                            return Ok(Outcome::Ended(no_usable_card(&context.credentials)));
                         };
                         flow.state = Stored::KeyCard(waiting.shown(challenge.clone()));
                         let flow_cookie = self.rekey_in(tx, flow).await?;
