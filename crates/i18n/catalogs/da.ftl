@@ -90,6 +90,7 @@ login-name-hint = Første gang? Indtast bruger-ID'et fra dit aktiveringsbrev.
 password-title = Adgangskode
 password-heading = Indtast din adgangskode
 password-logging-in-as-html = Du logger på som <strong class="login-name">{ $name }</strong>.
+password-of-html = Det gælder <strong class="login-name">{ $name }</strong>.
 password-not-you = Er det ikke dig?
 password-label = Adgangskode (eller aktiveringskoden fra dit brev)
 choose-title = Vælg din adgangskode
@@ -261,6 +262,15 @@ confirm-block-key-card-heading = Spær dit nøglekort?
 confirm-block-key-card-text = Nøglekort { $card } holder op med at virke med det samme, også i et login, der allerede er i gang.
 confirm-block-key-card-new = Vi sender dig et nyt nøglekort med posten til { $address }, din adresse i CPR-registret (du kan selv bestille højst { $max } ekstra kort om året). Indtil det kommer, kan du ikke logge på med nøglekort.
 confirm-block-key-card-button = Spær og send mig et nyt kort
+confirm-block-key-card-none = Ingen af dine nøglekort virker nu, så intet bliver spærret.
+confirm-block-key-card-on-its-way = Dit nye nøglekort { $card } er allerede på vej med posten til { $address } og bliver ikke spærret, så der bestilles ikke noget andet kort. Log på med det, når det kommer.
+confirm-block-key-card-limit = Der kan ikke bestilles et nyt kort her: du har allerede bestilt { $max ->
+    [one] ét ekstra nøglekort
+   *[other] { $max } ekstra nøglekort
+} i år, det højeste antal du selv kan bestille. Ring til support for at få et nyt.
+confirm-block-key-card-only = Spær nøglekortet
+confirm-order-card-button = Send mig et nyt kort
+lost-card-cancel = Afbryd: spær ingenting
 confirm-block-password-heading = Spær din adgangskode?
 confirm-block-password-text = Din adgangskode holder op med at virke med det samme. For at bruge nyckel igen skal du have en ny aktiveringskode: ring til support, så kommer den med brev.
 confirm-block-password-button = Spær min adgangskode
@@ -311,6 +321,10 @@ blocked-all-heading = Dit nyckel er spærret
 blocked-all-text = Hele dit nyckel er nu spærret. Ingen kan logge på med det. Du er blevet logget af.
 blocked-all-next-html = Ring til supporten på <a href="tel:{ $tel }">{ $phone }</a> for at ophæve spærringen.
 notice-ready = Dit nyckel er klar. Fremover logger du på med dit bruger-ID eller brugernavn, din adgangskode og en kode fra dit nøglekort, her og hos alle tjenester, der bruger nyckel. Opbevar nøglekortet adskilt fra din adgangskode, og spær det her, hvis du mister det.
+change-password-heading = Skift din adgangskode
+change-password-current-label = Din nuværende adgangskode
+change-password-cancel = Afbryd og gå tilbage til Mit nyckel
+change-password-choose = Vælg din nye adgangskode
 change-password-banner = Skift din adgangskode: indtast din nuværende adgangskode, derefter en kode fra dit nøglekort og så den nye adgangskode.
 my-password-heading = Adgangskode
 my-password-text = Skift din adgangskode, når du vil, og med det samme, hvis du tror, at andre kender den. Du skal bruge din nuværende adgangskode og dit nøglekort.

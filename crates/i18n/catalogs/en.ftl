@@ -90,6 +90,7 @@ login-name-hint = First time? Enter the user ID from your activation letter.
 password-title = Password
 password-heading = Enter your password
 password-logging-in-as-html = Logging in as <strong class="login-name">{ $name }</strong>.
+password-of-html = For <strong class="login-name">{ $name }</strong>.
 password-not-you = Not you?
 password-label = Password (or the activation code from your letter)
 choose-title = Choose your password
@@ -261,6 +262,15 @@ confirm-block-key-card-heading = Block your key card?
 confirm-block-key-card-text = Key card { $card } stops working at once, also in a login already started.
 confirm-block-key-card-new = We send you a new key card by post to { $address }, your address in the CPR register (you can order at most { $max } extra cards a year yourself). Until it arrives you cannot log in with a key card.
 confirm-block-key-card-button = Block and send me a new card
+confirm-block-key-card-none = None of your key cards works now, so none is blocked.
+confirm-block-key-card-on-its-way = Your new key card { $card } is already on its way by post to { $address } and is not blocked, so no other card is ordered. Log in with it when it arrives.
+confirm-block-key-card-limit = No new card can be ordered here: you have already ordered { $max ->
+    [one] one extra key card
+   *[other] { $max } extra key cards
+} this year, the most you can order yourself. Call support to get a new one.
+confirm-block-key-card-only = Block the key card
+confirm-order-card-button = Send me a new card
+lost-card-cancel = Cancel: block nothing
 confirm-block-password-heading = Block your password?
 confirm-block-password-text = Your password stops working at once. To use nyckel again you need a new activation code: call support, and it comes by letter.
 confirm-block-password-button = Block my password
@@ -311,6 +321,10 @@ blocked-all-heading = Your nyckel is blocked
 blocked-all-text = Your whole nyckel is now blocked: nobody can log in with it. You have been logged out.
 blocked-all-next-html = To unblock it, call support on <a href="tel:{ $tel }">{ $phone }</a>.
 notice-ready = Your nyckel is ready. From now on you log in with your user ID or username, your password and a code from your key card, here and at every service that uses nyckel. Keep the key card apart from your password, and block it here if you lose it.
+change-password-heading = Change your password
+change-password-current-label = Your current password
+change-password-cancel = Cancel and go back to My nyckel
+change-password-choose = Choose your new password
 change-password-banner = Change your password: enter your current password, then a code from your key card, then the new password.
 my-password-heading = Password
 my-password-text = Change your password whenever you like, and at once if you think someone else knows it. You need your current password and your key card.

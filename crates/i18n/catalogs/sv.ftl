@@ -90,6 +90,7 @@ login-name-hint = Första gången? Ange användar-ID:t från ditt aktiveringsbre
 password-title = Lösenord
 password-heading = Ange ditt lösenord
 password-logging-in-as-html = Du loggar in som <strong class="login-name">{ $name }</strong>.
+password-of-html = För <strong class="login-name">{ $name }</strong>.
 password-not-you = Inte du?
 password-label = Lösenord (eller aktiveringskoden från ditt brev)
 choose-title = Välj ditt lösenord
@@ -261,6 +262,15 @@ confirm-block-key-card-heading = Spärra ditt kodkort?
 confirm-block-key-card-text = Kodkort { $card } slutar fungera direkt, även i en inloggning som redan har påbörjats.
 confirm-block-key-card-new = Vi skickar ett nytt kodkort med posten till { $address }, din adress i CPR-registret (du kan själv beställa högst { $max } extra kort per år). Tills det kommer kan du inte logga in med kodkort.
 confirm-block-key-card-button = Spärra och skicka ett nytt kort
+confirm-block-key-card-none = Inget av dina kodkort fungerar nu, så inget spärras.
+confirm-block-key-card-on-its-way = Ditt nya kodkort { $card } är redan på väg med posten till { $address } och spärras inte, så inget annat kort beställs. Logga in med det när det kommer.
+confirm-block-key-card-limit = Inget nytt kort kan beställas här: du har redan beställt { $max ->
+    [one] ett extra kodkort
+   *[other] { $max } extra kodkort
+} i år, det högsta antal du själv kan beställa. Ring supporten för att få ett nytt.
+confirm-block-key-card-only = Spärra kodkortet
+confirm-order-card-button = Skicka mig ett nytt kort
+lost-card-cancel = Avbryt: spärra ingenting
 confirm-block-password-heading = Spärra ditt lösenord?
 confirm-block-password-text = Ditt lösenord slutar fungera direkt. För att använda nyckel igen behöver du en ny aktiveringskod: ring supporten, så kommer den med brev.
 confirm-block-password-button = Spärra mitt lösenord
@@ -311,6 +321,10 @@ blocked-all-heading = Din nyckel är spärrad
 blocked-all-text = Hela din nyckel är nu spärrad: ingen kan logga in med den. Du har loggats ut.
 blocked-all-next-html = Ring supporten på <a href="tel:{ $tel }">{ $phone }</a> för att häva spärren.
 notice-ready = Din nyckel är klar. Från och med nu loggar du in med ditt användar-ID eller användarnamn, ditt lösenord och en kod från ditt kodkort, här och hos alla tjänster som använder nyckel. Förvara kodkortet åtskilt från ditt lösenord, och spärra det här om du tappar bort det.
+change-password-heading = Byt ditt lösenord
+change-password-current-label = Ditt nuvarande lösenord
+change-password-cancel = Avbryt och gå tillbaka till Min nyckel
+change-password-choose = Välj ditt nya lösenord
 change-password-banner = Byt ditt lösenord: ange ditt nuvarande lösenord, sedan en kod från ditt kodkort och sedan det nya lösenordet.
 my-password-heading = Lösenord
 my-password-text = Byt ditt lösenord när du vill, och genast om du tror att någon annan känner till det. Du behöver ditt nuvarande lösenord och ditt kodkort.

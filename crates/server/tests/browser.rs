@@ -24,6 +24,8 @@ use nyckel_i18n::{Lang, Tr};
 use nyckel_testkit::TestDb;
 
 const PW: &str = "Tusind-Tak-Aarhus-7";
+/// The password chosen on "Change password" in My nyckel.
+const PW2: &str = "Rugbroed-Med-Sild-42";
 
 /// What the holder has in hand: the activation letter and the key card.
 struct Holder {
@@ -257,6 +259,29 @@ impl Journey<'_> {
         );
         browser_support::set_viewport(c, LAPTOP).await;
 
+        // Change the password: the current one and a key code, then the
+        // new one twice; back in My nyckel, told so.
+        click(c, &get("my-password-button")).await;
+        assert_eq!(path(c).await, "/login");
+        let text = main_text(c).await;
+        assert!(text.contains(&get("change-password-banner")), "{text}");
+        self.shot("06b-change-password", LAPTOP).await;
+        self.shot("06b-change-password-phone", PHONE).await;
+        browser_support::set_viewport(c, LAPTOP).await;
+        assert!(text.contains(&get("change-password-heading")), "{text}");
+        type_into(c, &get("change-password-current-label"), PW).await;
+        click(c, &get("action-next")).await;
+        self.answer_key_card_with(false, "action-next").await;
+        assert!(main_text(c).await.contains(&get("change-password-choose")));
+        type_into(c, &get("choose-new-label"), PW2).await;
+        type_into(c, &get("choose-confirm-label"), PW2).await;
+        click(c, &get("choose-save")).await;
+        assert_eq!(path(c).await, "/my");
+        let text = main_text(c).await;
+        assert!(text.contains(&get("notice-password")), "{text}");
+        self.shot("06c-password-changed-phone", PHONE).await;
+        browser_support::set_viewport(c, LAPTOP).await;
+
         // A logout request from elsewhere is confirmed first.
         c.goto(&format!("{base}/logout")).await.unwrap();
         let text = main_text(c).await;
@@ -288,7 +313,7 @@ impl Journey<'_> {
         assert_eq!(self.lang().await, t.code());
         type_into(c, &get("login-name-label"), &h.user_id).await;
         click(c, &get("action-next")).await;
-        type_into(c, &get("password-label"), PW).await;
+        type_into(c, &get("password-label"), PW2).await;
         click(c, &get("action-next")).await;
         self.answer_key_card(false).await;
         let text = main_text(c).await;
@@ -343,11 +368,46 @@ impl Journey<'_> {
         self.shot("09-help", LAPTOP).await;
         self.shot("09-help-phone", PHONE).await;
         browser_support::set_viewport(c, LAPTOP).await;
+
+        // "Lost your key card?" from the help page: the user ID and the
+        // password, then the block's confirmation, which names the address.
+        c.find(Locator::LinkText(&get("lost-card-link")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(path(c).await, "/login");
+        let text = main_text(c).await;
+        assert!(text.contains(&get("lost-card-banner")), "{text}");
+        self.shot("11-lost-card", LAPTOP).await;
+        type_into(c, &get("login-name-label"), &h.user_id).await;
+        click(c, &get("action-next")).await;
+        type_into(c, &get("password-label"), PW2).await;
+        click(c, &get("action-next")).await;
+        let text = main_text(c).await;
+        assert!(
+            text.contains(&get("confirm-block-key-card-heading")),
+            "{text}"
+        );
+        self.shot("11b-lost-card-confirm", LAPTOP).await;
+        self.shot("11b-lost-card-confirm-phone", PHONE).await;
+        assert!(
+            !overflows_sideways(c, PHONE.0).await,
+            "the lost-card page scrolls sideways on a phone"
+        );
+        browser_support::set_viewport(c, LAPTOP).await;
     }
 
     /// Answers the key-card page; with `wrong_first`, a wrong code first
     /// (shown with its hint, at both widths). Returns the key answered.
     async fn answer_key_card(&self, wrong_first: bool) -> String {
+        self.answer_key_card_with(wrong_first, "action-log-in")
+            .await
+    }
+
+    /// [`Self::answer_key_card`] whose button says `button` (a catalog id).
+    async fn answer_key_card_with(&self, wrong_first: bool, button: &str) -> String {
         let (c, h, t) = (self.c, self.h, self.t);
         let mut key = key_number(c).await;
         assert_eq!(key.len(), 4, "{key}");
@@ -380,7 +440,7 @@ impl Journey<'_> {
             key = key2;
         }
         type_into(c, &t.arg("keycard-code-label", "key", &key), h.code(&key)).await;
-        click(c, &t.get("action-log-in")).await;
+        click(c, &t.get(button)).await;
         key
     }
 }

@@ -198,7 +198,14 @@ async fn at_most_three_extra_cards_a_year() {
             assert!(matches!(r, CardReplacement::OnItsWay { .. }), "{n}: {r:?}");
             receive_new_card(&s, &e.identity_id).await;
         }
-        // The fourth this year: the card is blocked all the same, no new one.
+        // The fourth this year: the confirmation says no card can be
+        // ordered, and the block goes on all the same, with no new card.
+        let p = b
+            .post("/my/block", &[("csrf", &my.csrf()), ("what", "key-card")])
+            .await;
+        assert!(p.has("No new card can be ordered here"), "{}", p.body);
+        assert!(p.has(">Block the key card<"), "{}", p.body);
+        assert!(!p.has("send me a new card"), "{}", p.body);
         let p = b
             .post(
                 "/my/block",
@@ -342,5 +349,33 @@ async fn a_lost_card_is_blocked_and_replaced_with_the_password_alone() {
             1
         );
         assert_eq!(key_card_letters(&s, &e.identity_id).await.len(), 2);
+
+        // Again before the new card arrived: the confirmation says the
+        // new card is on its way and stays working, and blocks nothing.
+        let p = b.get("/lost-card").await;
+        let p = b
+            .post(
+                "/login/identify",
+                &[("csrf", &p.csrf()), ("login_name", &e.user_id.to_string())],
+            )
+            .await;
+        let p = b
+            .post("/login/password", &[("csrf", &p.csrf()), ("password", PW)])
+            .await;
+        let new_card = c
+            .iter()
+            .find(|c| c.status == CredentialStatus::Pending)
+            .and_then(|c| c.label.clone())
+            .unwrap();
+        assert!(p.has("None of your key cards works now"), "{}", p.body);
+        assert!(
+            p.has(&format!(
+                "Your new key card {new_card} is already on its way"
+            )),
+            "{}",
+            p.body
+        );
+        assert!(p.has(">Block the key card<"), "{}", p.body);
+        assert!(p.has("Cancel: block nothing"), "{}", p.body);
     }
 }

@@ -52,8 +52,84 @@ pub enum CardReplacement {
     LimitReached { blocked: usize },
 }
 
+/// What blocking the key card would do, shown before the holder confirms:
+/// the same rules as [`Nyckel::replace_key_card`], read now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardBlockPreview {
+    /// The cards that stop working (their printed ids).
+    pub blocks: Vec<String>,
+    pub next: NextCard,
+    /// The address in the population register a new card goes to.
+    pub address: String,
+}
+
+/// What follows the block of a key card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextCard {
+    /// A new card is ordered.
+    New,
+    /// A replacement ordered before is on its way and kept.
+    OnItsWay(String),
+    /// No new card: this year's extra cards are used up.
+    LimitReached,
+}
+
+/// The replacement on its way (kept), if any: with `block_old` only a
+/// card ordered as a replacement counts, else any card not yet used.
+fn on_its_way(cards: &[nyckel_store::CredentialRow], block_old: bool) -> Option<String> {
+    cards
+        .iter()
+        .find(|c| {
+            c.status == CredentialStatus::Pending
+                && (!block_old || c.data.as_deref() == Some(REPLACEMENT_CARD))
+        })
+        .and_then(|c| c.label.clone())
+}
+
 impl Nyckel {
     // ----- blocking (R-BLOCK) -----
+
+    /// What [`Nyckel::replace_key_card`] with `block_old` would do now.
+    pub async fn card_block_preview(&self, identity_id: &str) -> Result<CardBlockPreview> {
+        let mut tx = self.store.read().await?;
+        let identity = tx
+            .find_identity(identity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let cards = tx
+            .find_live_credentials(identity_id, CredentialKind::KeyCard)
+            .await?;
+        let kept = on_its_way(&cards, true);
+        let blocks = cards
+            .iter()
+            .filter(|c| c.status.is_usable() && c.label != kept)
+            .filter_map(|c| c.label.clone())
+            .collect();
+        let next = match kept {
+            Some(card) => NextCard::OnItsWay(card),
+            None => {
+                let since = self.now() - 365 * 86_400 * 1000;
+                let extra = tx
+                    .count_key_cards_since(identity_id, REPLACEMENT_CARD, since)
+                    .await?;
+                if extra >= EXTRA_CARDS_PER_YEAR {
+                    NextCard::LimitReached
+                } else {
+                    NextCard::New
+                }
+            }
+        };
+        let person = tx
+            .find_person(&identity.person_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(CardBlockPreview {
+            blocks,
+            next,
+            address: person.record.address,
+        })
+    }
 
     /// Blocks a credential kind or the identity. Returns what changed.
     pub async fn block(
@@ -169,13 +245,7 @@ impl Nyckel {
         let cards = tx
             .find_live_credentials(&identity.id, CredentialKind::KeyCard)
             .await?;
-        let on_its_way = cards
-            .iter()
-            .find(|c| {
-                c.status == CredentialStatus::Pending
-                    && (!block_old || c.data.as_deref() == Some(REPLACEMENT_CARD))
-            })
-            .and_then(|c| c.label.clone());
+        let on_its_way = on_its_way(&cards, block_old);
         let mut blocked = 0;
         let mut keys_left = 0;
         for c in &cards {

@@ -292,25 +292,20 @@ fn page(
                 error,
             },
         ),
-        LoginView::LostCard { cards, address } => render(
-            status,
-            &pages::LostCard {
-                support_phone: phone,
-                t,
-                here,
-                csrf,
-                follows: vec![
-                    t.arg("confirm-block-key-card-text", "card", cards.join(", ")),
-                    t.with(
-                        "confirm-block-key-card-new",
-                        &[
-                            ("address", Arg::Text(address)),
-                            ("max", Arg::Number(nyckel_service::EXTRA_CARDS_PER_YEAR)),
-                        ],
-                    ),
-                ],
-            },
-        ),
+        LoginView::LostCard(preview) => {
+            let (follows, button) = super::my::card_block_follows(t, preview);
+            render(
+                status,
+                &pages::LostCard {
+                    support_phone: phone,
+                    t,
+                    here,
+                    csrf,
+                    follows,
+                    button,
+                },
+            )
+        }
         LoginView::KeyCode {
             key_number,
             card_id,

@@ -215,6 +215,44 @@ pub(crate) struct BlockForm {
     confirmed: Option<String>,
 }
 
+/// What blocking the key card leads to, in words, and the button's text:
+/// on My nyckel's confirmation and on "Lost your key card?".
+pub(crate) fn card_block_follows(
+    t: Tr,
+    p: &nyckel_service::CardBlockPreview,
+) -> (Vec<String>, String) {
+    use nyckel_service::NextCard;
+    let mut follows = vec![if p.blocks.is_empty() {
+        t.get("confirm-block-key-card-none")
+    } else {
+        t.arg("confirm-block-key-card-text", "card", p.blocks.join(", "))
+    }];
+    let max = nyckel_service::EXTRA_CARDS_PER_YEAR;
+    follows.push(match &p.next {
+        NextCard::New => t.with(
+            "confirm-block-key-card-new",
+            &[
+                ("address", Arg::Text(&p.address)),
+                ("max", Arg::Number(max)),
+            ],
+        ),
+        NextCard::OnItsWay(card) => t.with(
+            "confirm-block-key-card-on-its-way",
+            &[
+                ("card", Arg::Text(card)),
+                ("address", Arg::Text(&p.address)),
+            ],
+        ),
+        NextCard::LimitReached => t.count("confirm-block-key-card-limit", "max", max),
+    });
+    let button = match (&p.next, p.blocks.is_empty()) {
+        (NextCard::New, false) => "confirm-block-key-card-button",
+        (NextCard::New, true) => "confirm-order-card-button",
+        _ => "confirm-block-key-card-only",
+    };
+    (follows, t.get(button))
+}
+
 /// "Block …?": what the block leads to, before it is done.
 async fn confirm_block(
     s: &AppState,
@@ -225,30 +263,9 @@ async fn confirm_block(
 ) -> Result<Response, WebError> {
     let (heading, follows, button) = match target {
         BlockTarget::KeyCard => {
-            let data = s
-                .nyckel
-                .my_page(&h.identity)
-                .await?
-                .ok_or(WebError::NoSession)?;
-            let cards: Vec<String> = data
-                .credentials
-                .iter()
-                .filter(|c| c.kind == CredentialKind::KeyCard && c.status.is_usable())
-                .filter_map(|c| c.label.clone())
-                .collect();
-            let max = nyckel_service::EXTRA_CARDS_PER_YEAR;
-            let address = data.person.record.address.clone();
-            (
-                t.get("confirm-block-key-card-heading"),
-                vec![
-                    t.arg("confirm-block-key-card-text", "card", cards.join(", ")),
-                    t.with(
-                        "confirm-block-key-card-new",
-                        &[("address", Arg::Text(&address)), ("max", Arg::Number(max))],
-                    ),
-                ],
-                t.get("confirm-block-key-card-button"),
-            )
+            let preview = s.nyckel.card_block_preview(&h.identity.id).await?;
+            let (follows, button) = card_block_follows(t, &preview);
+            (t.get("confirm-block-key-card-heading"), follows, button)
         }
         BlockTarget::Password => (
             t.get("confirm-block-password-heading"),

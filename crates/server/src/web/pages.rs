@@ -253,4 +253,5 @@ pub struct LostCard<'a> {
     pub csrf: &'a str,
     /// What follows from the block, one paragraph each.
     pub follows: Vec<String>,
+    pub button: String,
 }

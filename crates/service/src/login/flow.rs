@@ -427,25 +427,7 @@ impl Nyckel {
             }
             Stored::KeyCard(_) => return self.show_key(flow).await,
             Stored::LostCard(b) => {
-                let mut tx = self.store.read().await?;
-                let identity = tx.find_identity(&b.identity_id).await?;
-                let person = match &identity {
-                    Some(i) => tx.find_person(&i.person_id).await?,
-                    None => None,
-                };
-                let cards = tx
-                    .find_live_credentials(&b.identity_id, CredentialKind::KeyCard)
-                    .await?;
-                tx.commit().await?;
-                let person = person.ok_or(LoginError::Expired)?;
-                LoginView::LostCard {
-                    cards: cards
-                        .into_iter()
-                        .filter(|c| c.status.is_usable())
-                        .filter_map(|c| c.label)
-                        .collect(),
-                    address: person.record.address.clone(),
-                }
+                LoginView::LostCard(self.card_block_preview(&b.identity_id).await?)
             }
         };
         Ok(Outcome::Show(flow.shown(view)))

@@ -188,10 +188,8 @@ pub enum LoginView {
     },
     /// Confirm the block of the usable `cards` (their numbers); a new card
     /// goes to `address`, the register's.
-    LostCard {
-        cards: Vec<String>,
-        address: String,
-    },
+    /// The block of a lost card, to be confirmed: what it would do.
+    LostCard(crate::CardBlockPreview),
 }
 
 /// What was wrong with a form that is shown again.
