@@ -1,9 +1,13 @@
 //! Changing the password from My nyckel over real HTTP on both backends:
 //! the current password and a key-card code first, then the new one twice;
 //! the old password stops working and the new one works; a planted form
-//! starts nothing; of many final posts at once one sets the password.
+//! starts nothing; of many final posts at once one sets the password; the
+//! change logs the holder out everywhere else (other browsers, tokens held
+//! by services) and is made only while the session it started from lives.
 
 mod common;
+#[path = "common/rp.rs"]
+mod rp;
 
 use common::*;
 use nyckel_service::Enrolled;
@@ -187,5 +191,123 @@ async fn many_final_posts_at_once_set_one_password() {
                 .await;
             assert_eq!(p.key_number().is_some(), i == winner, "{i}: {}", p.body);
         }
+    }
+}
+
+#[tokio::test]
+async fn a_change_logs_out_everywhere_else() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let b = s.client();
+        let my = activate(&b, &e, PW).await;
+        // Another browser logged in, and a service holding tokens.
+        let other = s.client();
+        let p = other
+            .identify_and_password(&e.user_id.to_string(), PW)
+            .await;
+        let p = other.answer_key(&p, &e).await;
+        assert_eq!(p.url, "/my", "{}", p.body);
+        let c = rp::confidential(&s, "rp", false).await;
+        let t = rp::tokens_for(&s, &rp::browser(&s), &e, &c, &[]).await;
+        let at = t["access_token"].as_str().unwrap();
+        let rt = t["refresh_token"].as_str().unwrap();
+        assert_eq!(rp::userinfo(&s, at).await.status, 200);
+
+        let p = to_new_password(&b, &my, &e, PW).await;
+        let p = b
+            .post(
+                "/login/new-password",
+                &[("csrf", &p.csrf()), ("new_password", NEW), ("confirm", NEW)],
+            )
+            .await;
+        assert!(p.has("You are logged out everywhere else"), "{}", p.body);
+        // This browser stays in; the other is out; the service's tokens
+        // are dead.
+        assert!(b.get("/my").await.has("action=\"/my/password\""));
+        let o = other.get("/my").await;
+        assert!(!o.has("action=\"/my/password\""), "{}", o.body);
+        let r = rp::post_form(
+            &s,
+            "/token",
+            Some(&c),
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+        assert_eq!(r.error(), "invalid_grant", "{}", r.json);
+        assert_eq!(rp::userinfo(&s, at).await.status, 401);
+    }
+}
+
+#[tokio::test]
+async fn a_change_left_open_after_logout_changes_nothing() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let b = s.client();
+        let my = activate(&b, &e, PW).await;
+        let p = to_new_password(&b, &my, &e, PW).await;
+        let my = b.get("/my").await;
+        let out = b.post("/logout", &[("csrf", &my.csrf())]).await;
+        assert!(!out.has("action=\"/my/password\""), "{}", out.body);
+        let p = b
+            .post(
+                "/login/new-password",
+                &[("csrf", &p.csrf()), ("new_password", NEW), ("confirm", NEW)],
+            )
+            .await;
+        assert!(!p.has("Your password is changed"), "{}", p.body);
+        // The old password is still the one.
+        let p = s
+            .client()
+            .identify_and_password(&e.user_id.to_string(), PW)
+            .await;
+        assert!(p.key_number().is_some(), "{}", p.body);
+    }
+}
+
+#[tokio::test]
+async fn a_change_never_takes_another_name() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let b = s.client();
+        let my = activate(&b, &e, PW).await;
+        let victim = s.enroll_second().await;
+        activate(&s.client(), &victim, PW).await;
+        let p = b.post("/my/password", &[("csrf", &my.csrf())]).await;
+        assert!(p.has("Change your password"), "{}", p.body);
+        // "Not you?" is not offered, and a planted identify post is
+        // ignored: the flow stays at the holder's own password.
+        let p = b
+            .post(
+                "/login/identify",
+                &[
+                    ("csrf", &p.csrf()),
+                    ("login_name", &victim.user_id.to_string()),
+                ],
+            )
+            .await;
+        assert!(!p.has(&victim.user_id.to_string()), "{}", p.body);
+        let p = b
+            .post("/login/password", &[("csrf", &p.csrf()), ("password", PW)])
+            .await;
+        // The holder's own card answers, and the holder's password changes,
+        // not the victim's.
+        let p = b.answer_key(&p, &e).await;
+        let p = b
+            .post(
+                "/login/new-password",
+                &[("csrf", &p.csrf()), ("new_password", NEW), ("confirm", NEW)],
+            )
+            .await;
+        assert!(p.has("Your password is changed"), "{}", p.body);
+        let p = s
+            .client()
+            .identify_and_password(&victim.user_id.to_string(), PW)
+            .await;
+        assert!(p.key_number().is_some(), "{}", p.body);
+        let p = s
+            .client()
+            .identify_and_password(&e.user_id.to_string(), NEW)
+            .await;
+        assert!(p.key_number().is_some(), "{}", p.body);
     }
 }

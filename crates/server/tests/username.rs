@@ -14,26 +14,10 @@ use std::sync::Arc;
 
 use common::*;
 use nyckel_core::alias::Alias;
-use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_core::lang::Lang;
 use nyckel_service::Enrolled;
 
 const PW: &str = "Tusind-Tak-Aarhus-7";
-
-/// The second adult of [`seed_population`] (Jens Nielsen), enrolled.
-async fn enroll_second(s: &TestServer) -> Enrolled {
-    s.nyckel
-        .enroll(
-            &cpr("1502851234"),
-            Channel::ServiceCentre,
-            &[DocumentKind::DanishPassport],
-            None,
-            Lang::En,
-            "test",
-        )
-        .await
-        .unwrap()
-}
 
 /// The username as My nyckel shows it (`None`: "none").
 fn shown_username(p: &Page) -> Option<String> {
@@ -120,7 +104,7 @@ async fn a_second_holder_is_refused_every_variant() {
     for s in TestServer::each(test_config()).await {
         eprintln!("backend {:?}", s.backend);
         let first = s.enroll_demo().await;
-        let second = enroll_second(&s).await;
+        let second = s.enroll_second().await;
         let b1 = s.client();
         activate(&b1, &first, PW).await;
         let b2 = s.client();
@@ -162,7 +146,7 @@ async fn two_holders_racing_for_variants_exactly_one_wins() {
     for s in TestServer::each(test_config()).await {
         eprintln!("backend {:?}", s.backend);
         let first = s.enroll_demo().await;
-        let second = enroll_second(&s).await;
+        let second = s.enroll_second().await;
         let (b1, b2) = (s.client(), s.client());
         activate(&b1, &first, PW).await;
         activate(&b2, &second, PW).await;

@@ -510,6 +510,28 @@ impl Tx {
         Ok(rows.len() as u64)
     }
 
+    /// Revokes every live token issued for an identity (a change of
+    /// password: services must log the holder in again); the access
+    /// tokens' jtis go on the revocation list.
+    pub async fn revoke_tokens_of(&mut self, identity_id: &str, now: i64) -> Result<u64> {
+        let rows = query(
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND identity_id = $2 AND expires_at > $1 RETURNING id, kind, expires_at",
+        )
+        .bind(now)
+        .bind(identity_id)
+        .fetch_all(self)
+        .await?;
+        for r in &rows {
+            let kind: String = r.try_get("kind")?;
+            if kind == "access" {
+                let id: String = r.try_get("id")?;
+                let exp: i64 = r.try_get("expires_at")?;
+                self.insert_revoked_jti(&id, exp).await?;
+            }
+        }
+        Ok(rows.len() as u64)
+    }
+
     pub async fn insert_revoked_jti(&mut self, jti: &str, expires_at: i64) -> Result<()> {
         query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)

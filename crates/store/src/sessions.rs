@@ -195,6 +195,17 @@ impl Tx {
         Ok(r.rows_affected())
     }
 
+    /// Ends every session of an identity but `keep` (a change of
+    /// password ends the others).
+    pub async fn delete_other_sessions_of(&mut self, identity_id: &str, keep: &str) -> Result<u64> {
+        let r = query("DELETE FROM sessions WHERE identity_id = $1 AND id_hash <> $2")
+            .bind(identity_id)
+            .bind(keep)
+            .execute(self)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     pub async fn insert_trusted_device(
         &mut self,
         device_hash: &str,

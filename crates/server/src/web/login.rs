@@ -710,7 +710,7 @@ pub(crate) async fn change_password_start(
         let h = super::my::holder_for_post(&s, &jar, &f.csrf).await?;
         let token = s
             .nyckel
-            .start_change_password(flow_cookie(&s, &jar), &h.identity)
+            .start_change_password(flow_cookie(&s, &jar), &h)
             .await?;
         let jar = jar.add(cookie(
             &s,

@@ -121,6 +121,22 @@ impl TestServer {
             .await
             .unwrap()
     }
+
+    /// The second adult of [`seed_population`] (Jens Nielsen), enrolled.
+    pub async fn enroll_second(&self) -> Enrolled {
+        seed_population(&self.store).await;
+        self.nyckel
+            .enroll(
+                &cpr("1502851234"),
+                Channel::ServiceCentre,
+                &[DocumentKind::DanishPassport],
+                None,
+                nyckel_core::lang::Lang::En,
+                "test",
+            )
+            .await
+            .unwrap()
+    }
 }
 
 pub fn today() -> Date {

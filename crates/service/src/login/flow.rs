@@ -37,6 +37,10 @@ pub(crate) struct Flow {
     /// client's name, taken when the login starts), for the pages to say
     /// who asked and to offer the way back.
     pub(crate) service: Option<String>,
+    /// For a change of password: the hash of the My nyckel session it was
+    /// started from. The change is made only while that session lives
+    /// (logging out ends it), and it ends the identity's other sessions.
+    pub(crate) session: Option<String>,
     /// The state as read from (or last written to) the database: a step
     /// moves the flow on only from this state (compare-and-set), so that
     /// no step succeeds twice for one flow, however many requests carry
@@ -58,6 +62,8 @@ struct Record {
     lost_card: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     change_password: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
 }
 
 impl Flow {
@@ -72,6 +78,7 @@ impl Flow {
             service: self.service.clone(),
             lost_card: self.continuation == Continuation::LostCard,
             change_password: self.continuation == Continuation::ChangePassword,
+            session: self.session.clone(),
         })
         .unwrap_or_else(|_| "{\"step\":\"identify\"}".into())
     }
@@ -122,6 +129,7 @@ impl Nyckel {
                 None => Continuation::My,
             },
             service: r.service,
+            session: r.session,
             loaded: row.state,
         }))
     }
@@ -154,6 +162,20 @@ impl Nyckel {
         continuation: Continuation,
         service: Option<String>,
     ) -> Result<(String, Flow)> {
+        let flow = Flow {
+            id_hash: String::new(),
+            csrf: String::new(),
+            state,
+            continuation,
+            service,
+            session: None,
+            loaded: String::new(),
+        };
+        self.begin_flow(old_cookie, flow).await
+    }
+
+    /// Stores `flow` as a new flow, ending the one of `old_cookie`.
+    async fn begin_flow(&self, old_cookie: Option<&str>, mut flow: Flow) -> Result<(String, Flow)> {
         // Replacing a flow deletes it and, if it was waiting for a
         // key-card code, counts that in one transaction; a fresh start is
         // one statement.
@@ -166,14 +188,6 @@ impl Nyckel {
         {
             count_if_abandoned(self, &mut tx, &state).await?;
         }
-        let mut flow = Flow {
-            id_hash: String::new(),
-            csrf: String::new(),
-            state,
-            continuation,
-            service,
-            loaded: String::new(),
-        };
         let token = self.insert_keyed(&mut tx, &mut flow).await?;
         tx.commit().await?;
         Ok((token, flow))
@@ -287,8 +301,9 @@ impl Nyckel {
     pub async fn start_change_password(
         &self,
         old_cookie: Option<&str>,
-        identity: &IdentityRow,
+        holder: &LiveSession,
     ) -> Result<String, LoginError> {
+        let identity = &holder.identity;
         let login_name = identity
             .alias
             .clone()
@@ -298,9 +313,16 @@ impl Nyckel {
             login_name,
             name_key: None,
         });
-        let (token, _) = self
-            .start_flow(old_cookie, state, Continuation::ChangePassword, None)
-            .await?;
+        let flow = Flow {
+            id_hash: String::new(),
+            csrf: String::new(),
+            state,
+            continuation: Continuation::ChangePassword,
+            service: None,
+            session: Some(holder.hash.clone()),
+            loaded: String::new(),
+        };
+        let (token, _) = self.begin_flow(old_cookie, flow).await?;
         Ok(token)
     }
 

@@ -55,7 +55,11 @@ impl Nyckel {
     ) -> Result<Outcome, LoginError> {
         let mut tx = self.store.conn().await?;
         let mut flow = self.load_for_post_in(&mut tx, cookie, csrf).await?;
-        if !matches!(flow.state, Stored::Identify(_) | Stored::Password(_)) {
+        // A change of password is for the holder of the session that
+        // started it: its flow never takes another name.
+        if !matches!(flow.state, Stored::Identify(_) | Stored::Password(_))
+            || flow.continuation == Continuation::ChangePassword
+        {
             return Ok(Outcome::Elsewhere);
         }
         let name = match LoginName::parse(login_name, self.today()) {

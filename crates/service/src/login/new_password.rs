@@ -174,10 +174,29 @@ impl Nyckel {
                 return again(&flow, Problem::PasswordUnchanged);
             }
             // Both factors were proven in this flow: the password changes
-            // with the flow's end, once.
+            // with the flow's end, once, and only while the My nyckel
+            // session it was started from lives (a flow left open after
+            // logging out changes nothing). Whoever knew the old password
+            // is logged out: the other sessions end and the tokens issued
+            // to services are revoked, in the same transaction.
             let mut tx = self.store.write().await?;
             finish_in(&mut tx, &flow).await?;
+            let now = self.now();
+            let session = match &flow.session {
+                Some(hash) => tx.find_session(hash, now).await?,
+                None => None,
+            };
+            let Some(keep) = flow
+                .session
+                .as_deref()
+                .filter(|_| session.is_some_and(|s| s.identity_id == identity.id))
+            else {
+                tx.commit().await?;
+                return Err(LoginError::Expired);
+            };
             self.store_password_in(&mut tx, &identity, &phc).await?;
+            tx.delete_other_sessions_of(&identity.id, keep).await?;
+            tx.revoke_tokens_of(&identity.id, now).await?;
             tx.commit().await?;
             return Ok(Outcome::PasswordChanged);
         }
