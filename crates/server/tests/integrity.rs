@@ -590,6 +590,41 @@ async fn cancel_names_the_service_goes_back_once_and_counts_the_key() {
     }
 }
 
+/// Sends 16 wrong passwords at once under `name`, each from a browser of
+/// its own: the statuses, sorted.
+async fn wrong_burst(s: &TestServer, name: &str) -> (usize, usize) {
+    let mut ready = Vec::new();
+    for _ in 0..16 {
+        let b = s.client();
+        let p = b.get("/login?restart=1").await;
+        let p = b
+            .post(
+                "/login/identify",
+                &[("csrf", &p.csrf()), ("login_name", name)],
+            )
+            .await;
+        ready.push((b, p.csrf()));
+    }
+    let mut posts = tokio::task::JoinSet::new();
+    for (i, (b, csrf)) in ready.into_iter().enumerate() {
+        let url = format!("{}/login/password", s.url);
+        posts.spawn(async move {
+            let r = b
+                .http
+                .post(url)
+                .form(&[("csrf", csrf), ("password", format!("Wrong-Guess-{i}-x"))])
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        });
+    }
+    let statuses = posts.join_all().await;
+    let wrong = statuses.iter().filter(|&&c| c == 401).count();
+    let paused = statuses.iter().filter(|&&c| c == 429).count();
+    (wrong, paused)
+}
+
 /// A name that matches nobody is paused after the same failures as a real
 /// holder's, also when the wrong passwords arrive at once: of 16 sent
 /// together, 4 are answered "wrong", the rest (the fifth failure on) say
@@ -597,42 +632,41 @@ async fn cancel_names_the_service_goes_back_once_and_counts_the_key() {
 #[tokio::test]
 async fn a_burst_under_an_unknown_name_is_paused_like_a_real_one() {
     for s in TestServer::each(test_config()).await {
-        let mut ready = Vec::new();
-        for _ in 0..16 {
-            let b = s.client();
-            let p = b.get("/login?restart=1").await;
-            let p = b
-                .post(
-                    "/login/identify",
-                    &[("csrf", &p.csrf()), ("login_name", "070761-4285")],
-                )
-                .await;
-            ready.push((b, p.csrf()));
-        }
-        let mut posts = tokio::task::JoinSet::new();
-        for (i, (b, csrf)) in ready.into_iter().enumerate() {
-            let url = format!("{}/login/password", s.url);
-            posts.spawn(async move {
-                let r = b
-                    .http
-                    .post(url)
-                    .form(&[("csrf", csrf), ("password", format!("Wrong-Guess-{i}-x"))])
-                    .send()
-                    .await
-                    .unwrap();
-                r.status().as_u16()
-            });
-        }
-        let mut statuses = posts.join_all().await;
-        statuses.sort_unstable();
-        let wrong = statuses.iter().filter(|&&c| c == 401).count();
-        let paused = statuses.iter().filter(|&&c| c == 429).count();
-        assert_eq!((wrong, paused), (4, 12), "{statuses:?} on {:?}", s.backend);
+        let counts = wrong_burst(&s, "070761-4285").await;
+        assert_eq!(counts, (4, 12), "on {:?}", s.backend);
         // The same name written another way is the same name.
         let p = s
             .client()
             .identify_and_password("0707614285", "Another-1-x")
             .await;
+        assert_eq!(p.status, 429, "{}", p.body);
+    }
+}
+
+/// A holder whose password is blocked is paused like anybody else: the
+/// pause does not tell that the name exists and its password is blocked.
+#[tokio::test]
+async fn a_burst_under_a_blocked_password_is_paused_like_a_real_one() {
+    use nyckel_core::credential::Actor;
+    use nyckel_service::BlockTarget;
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        activate(&s.client(), &e, PW).await;
+        s.nyckel
+            .block(
+                &e.identity_id,
+                BlockTarget::Password,
+                Actor::Support,
+                "operator:test",
+                "test",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let counts = wrong_burst(&s, "070761-4285").await;
+        assert_eq!(counts, (4, 12), "on {:?}", s.backend);
+        // Even the right password is told the pause, as it would be.
+        let p = s.client().identify_and_password("0707614285", PW).await;
         assert_eq!(p.status, 429, "{}", p.body);
     }
 }

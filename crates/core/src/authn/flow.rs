@@ -38,9 +38,10 @@ pub struct ExpectPassword {
     pub identity_id: Option<String>,
     /// The name as shown back (a CPR number masked).
     pub login_name: String,
-    /// For a name that matches nobody: the keyed hash of the normalised
-    /// name, under which its failures are counted and paused as a real
-    /// holder's are (never the name itself).
+    /// The keyed hash of the normalised name (never the name itself):
+    /// for a name that matches nobody, or a holder whose password is
+    /// blocked or missing, failures are counted and paused under it as a
+    /// real holder's are, so that the pause tells nobody which it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_key: Option<String>,
 }

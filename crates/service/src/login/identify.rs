@@ -72,7 +72,9 @@ impl Nyckel {
             }
         };
         let identity = self.resolve_login_name_in(&mut tx, &name).await?;
-        let name_key = identity.is_none().then(|| self.name_key(&name));
+        // Kept for known names too: a holder whose password is blocked (or
+        // who has none) is counted under it as an unknown name is.
+        let name_key = Some(self.name_key(&name));
         let shown = match &name {
             LoginName::UserId(u) => u.to_string(),
             LoginName::Cpr(c) => c.masked(),

@@ -142,17 +142,30 @@ impl Nyckel {
             .find(|c| c.expires_at.is_none_or(|e| e > now))
             .cloned();
         // Failures count against the credential the holder is expected to use.
-        let Some(counted) = password.clone().or_else(|| code.clone()) else {
+        // Without a password that can be tried (none, or blocked), the
+        // attempt is counted and paused as for a name that matches nobody:
+        // under the typed name's key (or, without one, the identity's), so
+        // that the pause is the same whatever the reason.
+        let refused_as_unknown = |reason: LoginFailure| async move {
+            let key = name_key.map(str::to_owned).unwrap_or_else(|| {
+                self.secret.keyed_hash(
+                    "nyckel/login-name/v1",
+                    &[&format!("identity:{}", identity.id)],
+                )
+            });
+            let paused_until = self.count_unknown_name(&key).await?;
             self.hasher.pad(input).await?;
-            self.audit_login_failure(identity, LoginFailure::NoCredential, trust, ip)
+            self.audit_login_failure(identity, reason, trust, ip)
                 .await?;
-            return Ok((PasswordStep::Refused { paused_until: None }, None));
+            let done: Result<(PasswordStep, Option<SuccessToSettle>)> =
+                Ok((PasswordStep::Refused { paused_until }, None));
+            done
+        };
+        let Some(counted) = password.clone().or_else(|| code.clone()) else {
+            return refused_as_unknown(LoginFailure::NoCredential).await;
         };
         if counted.status.is_blocked() {
-            self.hasher.pad(input).await?;
-            self.audit_login_failure(identity, LoginFailure::Locked, trust, ip)
-                .await?;
-            return Ok((PasswordStep::Refused { paused_until: None }, None));
+            return refused_as_unknown(LoginFailure::Locked).await;
         }
         let reservation = match self.reserve_attempt(identity, &counted, trust, ip).await? {
             Ok(r) => r,
