@@ -293,7 +293,7 @@ fn page(
             },
         ),
         LoginView::LostCard(preview) => {
-            let (follows, button) = super::my::card_block_follows(t, preview);
+            let (follows, button) = super::my::card_block_follows(t, preview, false);
             render(
                 status,
                 &pages::LostCard {

@@ -215,13 +215,33 @@ pub(crate) struct BlockForm {
     confirmed: Option<String>,
 }
 
+/// The address a new card goes to, as a page may show it: in full to a
+/// holder logged in with both factors, else (the password alone, on "Lost
+/// your key card?") only its postcode and town, the part after the last
+/// comma, so that a guessed password does not reveal where somebody lives.
+pub(crate) fn shown_address(address: &str, logged_in: bool) -> String {
+    if logged_in {
+        return address.to_owned();
+    }
+    address
+        .rsplit(',')
+        .next()
+        .map(str::trim)
+        .filter(|area| !area.is_empty())
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// What blocking the key card leads to, in words, and the button's text:
-/// on My nyckel's confirmation and on "Lost your key card?".
+/// on My nyckel's confirmation and on "Lost your key card?" (`logged_in`
+/// false: the address shortened, [`shown_address`]).
 pub(crate) fn card_block_follows(
     t: Tr,
     p: &nyckel_service::CardBlockPreview,
+    logged_in: bool,
 ) -> (Vec<String>, String) {
     use nyckel_service::NextCard;
+    let address = shown_address(&p.address, logged_in);
     let mut follows = vec![if p.blocks.is_empty() {
         t.get("confirm-block-key-card-none")
     } else {
@@ -231,17 +251,11 @@ pub(crate) fn card_block_follows(
     follows.push(match &p.next {
         NextCard::New => t.with(
             "confirm-block-key-card-new",
-            &[
-                ("address", Arg::Text(&p.address)),
-                ("max", Arg::Number(max)),
-            ],
+            &[("address", Arg::Text(&address)), ("max", Arg::Number(max))],
         ),
         NextCard::OnItsWay(card) => t.with(
             "confirm-block-key-card-on-its-way",
-            &[
-                ("card", Arg::Text(card)),
-                ("address", Arg::Text(&p.address)),
-            ],
+            &[("card", Arg::Text(card)), ("address", Arg::Text(&address))],
         ),
         NextCard::LimitReached => t.count("confirm-block-key-card-limit", "max", max),
     });
@@ -264,7 +278,7 @@ async fn confirm_block(
     let (heading, follows, button) = match target {
         BlockTarget::KeyCard => {
             let preview = s.nyckel.card_block_preview(&h.identity.id).await?;
-            let (follows, button) = card_block_follows(t, &preview);
+            let (follows, button) = card_block_follows(t, &preview, true);
             (t.get("confirm-block-key-card-heading"), follows, button)
         }
         BlockTarget::Password => (
@@ -330,7 +344,7 @@ pub(crate) fn card_outcome(
                 },
                 &[
                     ("card", Arg::Text(&card_id)),
-                    ("address", Arg::Text(&address)),
+                    ("address", Arg::Text(&shown_address(&address, logged_in))),
                 ],
             );
             say(StatusCode::OK, heading(blocked), text, None)
