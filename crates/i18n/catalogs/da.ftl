@@ -416,6 +416,7 @@ act-credential-locked = { $credential ->
   }
 act-untrusted-locked = Login fra ukendte enheder sat på pause efter forkerte forsøg
 act-password-set = Adgangskode valgt
+act-password-changed = Adgangskode skiftet (logget ud alle andre steder)
 act-terms-accepted = Brugervilkår accepteret
 act-activated = nyckel aktiveret
 act-issued = nyckel udstedt

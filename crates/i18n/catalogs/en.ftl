@@ -416,6 +416,7 @@ act-credential-locked = { $credential ->
   }
 act-untrusted-locked = Logins from unknown devices paused after wrong attempts
 act-password-set = Password chosen
+act-password-changed = Password changed (logged out everywhere else)
 act-terms-accepted = Terms of use accepted
 act-activated = nyckel activated
 act-issued = nyckel issued

@@ -416,6 +416,7 @@ act-credential-locked = { $credential ->
   }
 act-untrusted-locked = Inloggningar från okända enheter pausades efter felaktiga försök
 act-password-set = Lösenord valt
+act-password-changed = Lösenord bytt (utloggad överallt annars)
 act-terms-accepted = Användarvillkoren godkändes
 act-activated = nyckel aktiverades
 act-issued = nyckel utfärdades

@@ -127,6 +127,10 @@ pub enum AuditEvent {
     },
     #[serde(rename = "password.set")]
     PasswordSet,
+    /// A change of password from My nyckel: `sessions` other sessions
+    /// ended and `tokens` tokens held by services revoked with it.
+    #[serde(rename = "password.changed")]
+    PasswordChanged { sessions: u64, tokens: u64 },
     #[serde(rename = "terms.accepted")]
     TermsAccepted { version: u32 },
     #[serde(rename = "identity.activated")]
@@ -320,6 +324,10 @@ mod tests {
                 ip: None,
             },
             PasswordSet,
+            PasswordChanged {
+                sessions: 1,
+                tokens: 2,
+            },
             TermsAccepted { version: 1 },
             IdentityActivated,
             AliasSet,

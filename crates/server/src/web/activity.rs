@@ -31,6 +31,7 @@ pub(crate) fn text(t: Tr, event: &AuditEvent) -> String {
         }
         CredentialUntrustedLocked { .. } => t.get("act-untrusted-locked"),
         PasswordSet => t.get("act-password-set"),
+        PasswordChanged { .. } => t.get("act-password-changed"),
         TermsAccepted { .. } => t.get("act-terms-accepted"),
         IdentityActivated => t.get("act-activated"),
         EnrollmentAccepted { .. } => t.get("act-issued"),

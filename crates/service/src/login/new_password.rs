@@ -76,7 +76,8 @@ impl Nyckel {
         let now = self.now();
         tx.retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
             .await?;
-        self.replace_password_in(tx, identity, phc).await
+        self.replace_password_in(tx, identity, phc, AuditEvent::PasswordSet)
+            .await
     }
 
     /// [`Nyckel::store_password_in`] for a password chosen with an
@@ -98,16 +99,19 @@ impl Nyckel {
         {
             return Ok(false);
         }
-        self.replace_password_in(tx, identity, phc).await?;
+        self.replace_password_in(tx, identity, phc, AuditEvent::PasswordSet)
+            .await?;
         Ok(true)
     }
 
-    /// The old password retires and `phc` becomes the password, audited.
+    /// The old password retires and `phc` becomes the password, audited
+    /// as `event`.
     async fn replace_password_in(
         &self,
         tx: &mut Tx,
         identity: &IdentityRow,
         phc: &str,
+        event: AuditEvent,
     ) -> Result<()> {
         let now = self.now();
         tx.retire_credentials(&identity.id, CredentialKind::Password, now)
@@ -126,8 +130,7 @@ impl Nyckel {
         )
         .await?;
         tx.append_audit(
-            &NewAuditEvent::new(holder(&identity.user_id), AuditEvent::PasswordSet)
-                .subject(identity.id.clone()),
+            &NewAuditEvent::new(holder(&identity.user_id), event).subject(identity.id.clone()),
             now,
         )
         .await?;
@@ -194,9 +197,11 @@ impl Nyckel {
                 tx.commit().await?;
                 return Err(LoginError::Expired);
             };
-            self.store_password_in(&mut tx, &identity, &phc).await?;
-            tx.delete_other_sessions_of(&identity.id, keep).await?;
-            tx.revoke_tokens_of(&identity.id, now).await?;
+            let sessions = tx.delete_other_sessions_of(&identity.id, keep).await?;
+            let tokens = tx.revoke_tokens_of(&identity.id, now).await?;
+            let event = AuditEvent::PasswordChanged { sessions, tokens };
+            self.replace_password_in(&mut tx, &identity, &phc, event)
+                .await?;
             tx.commit().await?;
             return Ok(Outcome::PasswordChanged);
         }
