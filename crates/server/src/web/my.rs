@@ -239,7 +239,7 @@ pub(crate) fn card_block_follows(
     t: Tr,
     p: &nyckel_service::CardBlockPreview,
     logged_in: bool,
-) -> (Vec<String>, String) {
+) -> (Vec<String>, Option<String>) {
     use nyckel_service::NextCard;
     let address = shown_address(&p.address, logged_in);
     let mut follows = vec![if p.blocks.is_empty() {
@@ -259,12 +259,15 @@ pub(crate) fn card_block_follows(
         ),
         NextCard::LimitReached => t.count("confirm-block-key-card-limit", "max", max),
     });
+    // With nothing to block and no card to order, a press would do
+    // nothing: no button, only the way back.
     let button = match (&p.next, p.blocks.is_empty()) {
-        (NextCard::New, false) => "confirm-block-key-card-button",
-        (NextCard::New, true) => "confirm-order-card-button",
-        _ => "confirm-block-key-card-only",
+        (NextCard::New, false) => Some("confirm-block-key-card-button"),
+        (NextCard::New, true) => Some("confirm-order-card-button"),
+        (_, false) => Some("confirm-block-key-card-only"),
+        (_, true) => None,
     };
-    (follows, t.get(button))
+    (follows, button.map(|b| t.get(b)))
 }
 
 /// "Block …?": what the block leads to, before it is done.
@@ -284,12 +287,12 @@ async fn confirm_block(
         BlockTarget::Password => (
             t.get("confirm-block-password-heading"),
             vec![t.get("confirm-block-password-text")],
-            t.get("confirm-block-password-button"),
+            Some(t.get("confirm-block-password-button")),
         ),
         BlockTarget::Identity => (
             t.get("confirm-block-identity-heading"),
             vec![t.get("confirm-block-identity-text")],
-            t.get("my-block-all-button"),
+            Some(t.get("my-block-all-button")),
         ),
     };
     Ok(render(

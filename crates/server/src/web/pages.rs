@@ -239,7 +239,8 @@ pub struct ConfirmBlock<'a> {
     pub heading: String,
     /// What follows from the block, one paragraph each.
     pub follows: Vec<String>,
-    pub button: String,
+    /// The confirming button's text; none when a press would do nothing.
+    pub button: Option<String>,
 }
 
 /// "Block your lost key card?", after the password.
@@ -253,5 +254,6 @@ pub struct LostCard<'a> {
     pub csrf: &'a str,
     /// What follows from the block, one paragraph each.
     pub follows: Vec<String>,
-    pub button: String,
+    /// The confirming button's text; none when a press would do nothing.
+    pub button: Option<String>,
 }
