@@ -11,4 +11,4 @@ mod person;
 
 pub use date::Date;
 pub use number::{Cpr, CprError, Sex};
-pub use person::{PersonRecord, Residence, UnknownResidence};
+pub use person::{PersonRecord, Residence, UnknownResidence, postal_area};

@@ -80,4 +80,54 @@ impl PersonRecord {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.given_names, self.surname)
     }
+
+    /// The postcode and town of the address ("8000 Aarhus C" of
+    /// "Vestergade 12, 1. th, 8000 Aarhus C"): from the last four-digit
+    /// word to the end. `None` when the address has no postcode: then
+    /// nothing of it may be shown where the street must not be.
+    pub fn postal_area(&self) -> Option<&str> {
+        postal_area(&self.address)
+    }
+}
+
+/// [`PersonRecord::postal_area`] of an address as text.
+pub fn postal_area(address: &str) -> Option<&str> {
+    let is_postcode = |w: &str| w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit());
+    let words: Vec<(usize, &str)> = address
+        .split_whitespace()
+        .map(|w| {
+            let start = w.as_ptr() as usize - address.as_ptr() as usize;
+            (start, w.trim_end_matches(','))
+        })
+        .collect();
+    let (i, (start, _)) = words
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, (_, w))| is_postcode(w))?;
+    // A postcode with no town after it is not an area.
+    if i + 1 == words.len() {
+        return None;
+    }
+    Some(address[*start..].trim())
+}
+
+#[cfg(test)]
+mod postal_area_tests {
+    use super::postal_area;
+
+    #[test]
+    fn postal_area_is_the_postcode_and_town() {
+        let cases = [
+            ("Vestergade 12, 1. th, 8000 Aarhus C", Some("8000 Aarhus C")),
+            ("Nørregade 3 1165 København K", Some("1165 København K")),
+            ("Algade 2", None),
+            ("Algade 2, 4000", None),
+            ("Strandvejen 1234, 2900 Hellerup", Some("2900 Hellerup")),
+            ("", None),
+        ];
+        for (address, want) in cases {
+            assert_eq!(postal_area(address), want, "{address}");
+        }
+    }
 }

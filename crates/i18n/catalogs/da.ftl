@@ -271,6 +271,7 @@ confirm-block-key-card-limit = Der kan ikke bestilles et nyt kort her: du har al
 confirm-block-key-card-only = Spær nøglekortet
 confirm-order-card-button = Send mig et nyt kort
 lost-card-cancel = Afbryd: spær ingenting
+address-unshown = din adresse
 lost-card-done = Færdig: tilbage til forsiden
 back-to-my = Tilbage til Mit nyckel
 confirm-block-password-heading = Spær din adgangskode?

@@ -271,6 +271,7 @@ confirm-block-key-card-limit = No new card can be ordered here: you have already
 confirm-block-key-card-only = Block the key card
 confirm-order-card-button = Send me a new card
 lost-card-cancel = Cancel: block nothing
+address-unshown = your address
 lost-card-done = Done: back to the start
 back-to-my = Back to My nyckel
 confirm-block-password-heading = Block your password?

@@ -271,6 +271,7 @@ confirm-block-key-card-limit = Inget nytt kort kan beställas här: du har redan
 confirm-block-key-card-only = Spärra kodkortet
 confirm-order-card-button = Skicka mig ett nytt kort
 lost-card-cancel = Avbryt: spärra ingenting
+address-unshown = din adress
 lost-card-done = Klar: tillbaka till början
 back-to-my = Tillbaka till Mitt nyckel
 confirm-block-password-heading = Spärra ditt lösenord?

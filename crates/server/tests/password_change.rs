@@ -316,3 +316,45 @@ async fn a_change_never_takes_another_name() {
         assert!(p.key_number().is_some(), "{}", p.body);
     }
 }
+
+#[tokio::test]
+async fn a_code_issued_before_a_change_redeems_nothing_after_it() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let b = s.client();
+        let my = activate(&b, &e, PW).await;
+        let c = rp::confidential(&s, "rp", false).await;
+        let (verifier, challenge) = rp::pkce("before-change");
+        let landed = rp::login(
+            &rp::browser(&s),
+            &e,
+            &rp::authorize_url(&s, &c.id, &challenge, &[]),
+            rp::Consent::Allow,
+        )
+        .await;
+        let code = rp::param(&landed.location, "code").expect("a code");
+
+        let p = to_new_password(&b, &my, &e, PW).await;
+        let p = b
+            .post(
+                "/login/new-password",
+                &[("csrf", &p.csrf()), ("new_password", NEW), ("confirm", NEW)],
+            )
+            .await;
+        assert!(p.has("Your password is changed"), "{}", p.body);
+
+        let t = rp::post_form(
+            &s,
+            "/token",
+            Some(&c),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", rp::CB),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        assert_eq!(t.error(), "invalid_grant", "{}", t.json);
+    }
+}

@@ -532,6 +532,19 @@ impl Tx {
         Ok(rows.len() as u64)
     }
 
+    /// Spends every unused authorization code of an identity (a change of
+    /// password): a code issued before it redeems nothing after it.
+    pub async fn spend_codes_of(&mut self, identity_id: &str, now: i64) -> Result<u64> {
+        let r = query(
+            "UPDATE authorization_codes SET used_at = $1 WHERE identity_id = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(identity_id)
+        .execute(self)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     pub async fn insert_revoked_jti(&mut self, jti: &str, expires_at: i64) -> Result<()> {
         query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)

@@ -59,6 +59,14 @@ pub struct ExpectNewPassword {
 pub struct ExpectTerms {
     pub identity_id: String,
     pub reported: bool,
+    /// Reached by choosing a password with the letter's activation code
+    /// (the first login): the register's name and address, which the
+    /// letter went to, are shown in full to be checked. Reached by the
+    /// password alone (new terms), only the given names and the postcode
+    /// and town are: a guessed password must not reveal where somebody
+    /// lives.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_letter: bool,
 }
 
 /// Waits for the code of the key shown. `challenge` is `None` until a key
@@ -79,6 +87,11 @@ pub struct ExpectKeyCode {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ExpectCardBlock {
     pub identity_id: String,
+    /// The credential (password or activation code) that was proven: the
+    /// block is made only while it is still live, so that a confirmation
+    /// opened with an old password dies with that password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proven_with: Option<String>,
 }
 
 /// Logged in; waits for the holder to allow (or decline) that a provider
@@ -143,11 +156,16 @@ impl From<NextAfterPassword> for Stored {
     }
 }
 
-fn after_password(identity_id: String, must_accept_terms: bool) -> NextAfterPassword {
+fn after_password(
+    identity_id: String,
+    must_accept_terms: bool,
+    after_letter: bool,
+) -> NextAfterPassword {
     if must_accept_terms {
         NextAfterPassword::Terms(ExpectTerms {
             identity_id,
             reported: false,
+            after_letter,
         })
     } else {
         NextAfterPassword::KeyCode(ExpectKeyCode::new(identity_id))
@@ -249,15 +267,24 @@ impl ExpectPassword {
         must_accept_terms: bool,
     ) -> Result<NextAfterPassword, Refused> {
         self.check(identity_id)?;
-        Ok(after_password(identity_id.to_owned(), must_accept_terms))
+        Ok(after_password(
+            identity_id.to_owned(),
+            must_accept_terms,
+            false,
+        ))
     }
 
     /// The password (or activation code) of `identity_id` was right in a
     /// flow for a lost key card: the block is to be confirmed next.
-    pub fn lost_card_ok(self, identity_id: &str) -> Result<ExpectCardBlock, Refused> {
+    pub fn lost_card_ok(
+        self,
+        identity_id: &str,
+        credential_id: &str,
+    ) -> Result<ExpectCardBlock, Refused> {
         self.check(identity_id)?;
         Ok(ExpectCardBlock {
             identity_id: identity_id.to_owned(),
+            proven_with: Some(credential_id.to_owned()),
         })
     }
 
@@ -282,7 +309,7 @@ impl ExpectPassword {
 impl ExpectNewPassword {
     /// The new password was accepted and stored.
     pub fn password_set(self, must_accept_terms: bool) -> NextAfterPassword {
-        after_password(self.identity_id, must_accept_terms)
+        after_password(self.identity_id, must_accept_terms, true)
     }
 }
 
@@ -504,6 +531,7 @@ mod tests {
                 Stored::Terms(ExpectTerms {
                     identity_id: "id".into(),
                     reported: false,
+                    after_letter: true,
                 }),
             ),
             (
@@ -597,10 +625,11 @@ mod tests {
             name_key: None,
         };
         let key = |id: &str| NextAfterPassword::KeyCode(ExpectKeyCode::new(id.into()));
-        let terms = |id: &str| {
+        let terms = |id: &str, after_letter: bool| {
             NextAfterPassword::Terms(ExpectTerms {
                 identity_id: id.into(),
                 reported: false,
+                after_letter,
             })
         };
         type Got = Result<NextAfterPassword, Refused>;
@@ -613,7 +642,7 @@ mod tests {
             (
                 "ok/password, new terms",
                 password().password_ok("id", true),
-                Ok(terms("id")),
+                Ok(terms("id", false)),
             ),
             (
                 "fail/password of another identity",
@@ -636,7 +665,7 @@ mod tests {
                     .activation_code_ok("id")
                     .unwrap()
                     .password_set(true)),
-                Ok(terms("id")),
+                Ok(terms("id", true)),
             ),
             (
                 "ok/new password, terms accepted",
@@ -664,9 +693,11 @@ mod tests {
         let t = ExpectTerms {
             identity_id: "id".into(),
             reported: false,
+            after_letter: true,
         };
         let reported = t.clone().reported();
         assert!(reported.reported, "ok/report marks the terms page");
+        assert!(reported.after_letter, "ok/report keeps how it was reached");
         assert_eq!(reported.accepted(), ExpectKeyCode::new("id".into()));
         assert_eq!(t.accepted(), ExpectKeyCode::new("id".into()));
     }

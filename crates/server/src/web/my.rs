@@ -217,19 +217,18 @@ pub(crate) struct BlockForm {
 
 /// The address a new card goes to, as a page may show it: in full to a
 /// holder logged in with both factors, else (the password alone, on "Lost
-/// your key card?") only its postcode and town, the part after the last
-/// comma, so that a guessed password does not reveal where somebody lives.
-pub(crate) fn shown_address(address: &str, logged_in: bool) -> String {
+/// your key card?") only its postcode and town
+/// ([`nyckel_core::cpr::postal_area`]), or no part of it when it has no
+/// postcode, so that a guessed password does not reveal where somebody
+/// lives.
+pub(crate) fn shown_address(t: Tr, address: &str, logged_in: bool) -> String {
     if logged_in {
         return address.to_owned();
     }
-    address
-        .rsplit(',')
-        .next()
-        .map(str::trim)
-        .filter(|area| !area.is_empty())
-        .unwrap_or("")
-        .to_owned()
+    match nyckel_core::cpr::postal_area(address) {
+        Some(area) => area.to_owned(),
+        None => t.get("address-unshown"),
+    }
 }
 
 /// What blocking the key card leads to, in words, and the button's text:
@@ -241,7 +240,7 @@ pub(crate) fn card_block_follows(
     logged_in: bool,
 ) -> (Vec<String>, Option<String>) {
     use nyckel_service::NextCard;
-    let address = shown_address(&p.address, logged_in);
+    let address = shown_address(t, &p.address, logged_in);
     let mut follows = vec![if p.blocks.is_empty() {
         t.get("confirm-block-key-card-none")
     } else {
@@ -347,7 +346,7 @@ pub(crate) fn card_outcome(
                 },
                 &[
                     ("card", Arg::Text(&card_id)),
-                    ("address", Arg::Text(&shown_address(&address, logged_in))),
+                    ("address", Arg::Text(&shown_address(t, &address, logged_in))),
                 ],
             );
             say(StatusCode::OK, heading(blocked), text, None)

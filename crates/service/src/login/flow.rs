@@ -341,6 +341,21 @@ impl Nyckel {
             return Ok(None);
         };
         finish_in(&mut tx, &flow).await?;
+        // The password (or code) proven in this flow must still be live:
+        // a confirmation left open across a change of password, or a
+        // block of the password, blocks nothing.
+        let proven = match &block.proven_with {
+            Some(id) => tx.find_credential(id).await?,
+            None => None,
+        };
+        if !proven.is_some_and(|c| {
+            c.identity_id == block.identity_id
+                && c.status == CredentialStatus::Active
+                && c.expires_at.is_none_or(|e| e > self.now())
+        }) {
+            tx.commit().await?;
+            return Err(LoginError::Expired);
+        }
         let identity = tx
             .find_identity(&block.identity_id)
             .await?
@@ -428,9 +443,18 @@ impl Nyckel {
                 };
                 tx.commit().await?;
                 let person = person.ok_or(LoginError::Expired)?;
+                // In full only after the letter's code (see ExpectTerms).
+                let (name, address) = if t.after_letter {
+                    (person.record.full_name(), person.record.address.clone())
+                } else {
+                    (
+                        person.record.given_names.clone(),
+                        person.record.postal_area().unwrap_or_default().to_owned(),
+                    )
+                };
                 LoginView::Terms {
-                    name: person.record.full_name(),
-                    address: person.record.address.clone(),
+                    name,
+                    address,
                     reported: t.reported,
                 }
             }

@@ -183,6 +183,9 @@ impl Nyckel {
             // is logged out: the other sessions end and the tokens issued
             // to services are revoked, in the same transaction.
             let mut tx = self.store.write().await?;
+            // Changes of one identity's password are made one after the
+            // other (two sessions finishing at once leave one password).
+            tx.lock_identity(&identity.id).await?;
             finish_in(&mut tx, &flow).await?;
             let now = self.now();
             let session = match &flow.session {
@@ -197,8 +200,13 @@ impl Nyckel {
                 tx.commit().await?;
                 return Err(LoginError::Expired);
             };
+            // A letter's activation code that stood in for the current
+            // password retires with it, as at every password set.
+            tx.retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
+                .await?;
             let sessions = tx.delete_other_sessions_of(&identity.id, keep).await?;
             let tokens = tx.revoke_tokens_of(&identity.id, now).await?;
+            tx.spend_codes_of(&identity.id, now).await?;
             let event = AuditEvent::PasswordChanged { sessions, tokens };
             self.replace_password_in(&mut tx, &identity, &phc, event)
                 .await?;

@@ -562,7 +562,14 @@ impl Nyckel {
                 settle_success_in(&mut tx, &s.credential, s.trust, s.number, true).await?;
             }
             let outcome = self
-                .advance_after_password(&mut tx, outcome, state, &mut flow, &context)
+                .advance_after_password(
+                    &mut tx,
+                    outcome,
+                    state,
+                    &mut flow,
+                    &context,
+                    success.as_ref().map(|s| s.credential.id.as_str()),
+                )
                 .await?;
             tx.commit().await?;
             Ok::<_, LoginError>(outcome)
@@ -586,6 +593,7 @@ impl Nyckel {
         state: nyckel_core::authn::flow::ExpectPassword,
         flow: &mut Flow,
         context: &PasswordContext,
+        proven: Option<&str>,
     ) -> Result<Outcome, LoginError> {
         if flow.continuation == Continuation::LostCard {
             // A lost card: the password (or the letter's activation code)
@@ -600,7 +608,7 @@ impl Nyckel {
                 PasswordStep::Refused { .. } => return Err(LoginError::Moved),
             };
             let next = state
-                .lost_card_ok(&identity.id)
+                .lost_card_ok(&identity.id, proven.ok_or(LoginError::Moved)?)
                 .map_err(|_| LoginError::Moved)?;
             flow.state = Stored::LostCard(next);
             let flow_cookie = self.rekey_in(tx, flow).await?;
