@@ -358,3 +358,56 @@ async fn a_code_issued_before_a_change_redeems_nothing_after_it() {
         assert_eq!(t.error(), "invalid_grant", "{}", t.json);
     }
 }
+
+/// Refreshes posted at the moment of a change: whatever the order, no
+/// token issued by them outlives the change (a refresh and the change take
+/// the identity's row one after the other).
+#[tokio::test]
+async fn refreshes_at_the_moment_of_a_change_leave_no_live_token() {
+    for s in TestServer::each(test_config()).await {
+        let e = s.enroll_demo().await;
+        let b = s.client();
+        let my = activate(&b, &e, PW).await;
+        let c = rp::confidential(&s, "rp", false).await;
+        let mut rts = Vec::new();
+        for _ in 0..4 {
+            let t = rp::tokens_for(&s, &rp::browser(&s), &e, &c, &[]).await;
+            rts.push(t["refresh_token"].as_str().unwrap().to_owned());
+        }
+        let p = to_new_password(&b, &my, &e, PW).await;
+        let csrf = p.csrf();
+        let change_form = [
+            ("csrf", csrf.as_str()),
+            ("new_password", NEW),
+            ("confirm", NEW),
+        ];
+        let change = b.post("/login/new-password", &change_form);
+        let forms: Vec<[(&str, &str); 2]> = rts
+            .iter()
+            .map(|rt| {
+                [
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", rt.as_str()),
+                ]
+            })
+            .collect();
+        let refresh = |i: usize| rp::post_form(&s, "/token", Some(&c), &forms[i]);
+        let (changed, r0, r1, r2, r3) =
+            tokio::join!(change, refresh(0), refresh(1), refresh(2), refresh(3));
+        let refreshed = [r0, r1, r2, r3];
+        assert!(changed.has("Your password is changed"), "{}", changed.body);
+        for r in refreshed {
+            if r.status == 200 {
+                // Issued before the change: revoked with it.
+                let fresh = r.json["refresh_token"].as_str().unwrap();
+                let form = [("grant_type", "refresh_token"), ("refresh_token", fresh)];
+                let again = rp::post_form(&s, "/token", Some(&c), &form).await;
+                assert_eq!(again.error(), "invalid_grant", "{}", again.json);
+                let at = r.json["access_token"].as_str().unwrap();
+                assert_eq!(rp::userinfo(&s, at).await.status, 401);
+            } else {
+                assert_eq!(r.error(), "invalid_grant", "{}", r.json);
+            }
+        }
+    }
+}

@@ -39,6 +39,14 @@ pub(in crate::provider) async fn handle(
             "refresh token not valid",
         )));
     }
+    // The identity's row first (the lock order of a change of password
+    // and of a block): a refresh and a change or block of the same
+    // identity happen one after the other, so the change's revocation
+    // sees the token a refresh issued, and a refresh after it sees the
+    // revocation or the block.
+    if let Some(identity_id) = &row.identity_id {
+        tx.lock_identity(identity_id).await?;
+    }
     if !tx.update_token_used(&row.id, now).await? {
         // Reuse of a rotated refresh token: someone has a copy. Revoke the family.
         let n = tx.revoke_tokens(Some(&row.family_id), None, now).await?;
