@@ -205,8 +205,12 @@ impl Nyckel {
             tx.retire_credentials(&identity.id, CredentialKind::ActivationCode, now)
                 .await?;
             let sessions = tx.delete_other_sessions_of(&identity.id, keep).await?;
-            let tokens = tx.revoke_tokens_of(&identity.id, now).await?;
+            // Codes before tokens: a code being redeemed at this moment
+            // holds its row until its tokens are committed, so the
+            // revocation that follows sees them (a refresh is kept out by
+            // the identity's lock, taken first).
             tx.spend_codes_of(&identity.id, now).await?;
+            let tokens = tx.revoke_tokens_of(&identity.id, now).await?;
             let event = AuditEvent::PasswordChanged { sessions, tokens };
             self.replace_password_in(&mut tx, &identity, &phc, event)
                 .await?;
