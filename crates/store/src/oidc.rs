@@ -499,15 +499,7 @@ impl Tx {
         .bind(code_hash.map(str::to_owned))
         .fetch_all(self)
         .await?;
-        for r in &rows {
-            let kind: String = r.try_get("kind")?;
-            if kind == "access" {
-                let id: String = r.try_get("id")?;
-                let exp: i64 = r.try_get("expires_at")?;
-                self.insert_revoked_jti(&id, exp).await?;
-            }
-        }
-        Ok(rows.len() as u64)
+        self.list_revoked_access(&rows).await
     }
 
     /// Revokes every live token issued for an identity (a change of
@@ -521,15 +513,7 @@ impl Tx {
         .bind(identity_id)
         .fetch_all(self)
         .await?;
-        for r in &rows {
-            let kind: String = r.try_get("kind")?;
-            if kind == "access" {
-                let id: String = r.try_get("id")?;
-                let exp: i64 = r.try_get("expires_at")?;
-                self.insert_revoked_jti(&id, exp).await?;
-            }
-        }
-        Ok(rows.len() as u64)
+        self.list_revoked_access(&rows).await
     }
 
     /// Spends every unused authorization code of an identity (a change of
@@ -543,6 +527,21 @@ impl Tx {
         .execute(self)
         .await?;
         Ok(r.rows_affected())
+    }
+
+    /// Puts the access tokens among `rows` (`RETURNING id, kind,
+    /// expires_at` of a revocation) on the revocation list; the count of
+    /// all rows revoked.
+    async fn list_revoked_access(&mut self, rows: &[Row]) -> Result<u64> {
+        for r in rows {
+            let kind: String = r.try_get("kind")?;
+            if kind == "access" {
+                let id: String = r.try_get("id")?;
+                let exp: i64 = r.try_get("expires_at")?;
+                self.insert_revoked_jti(&id, exp).await?;
+            }
+        }
+        Ok(rows.len() as u64)
     }
 
     pub async fn insert_revoked_jti(&mut self, jti: &str, expires_at: i64) -> Result<()> {
