@@ -5,27 +5,11 @@ mod common;
 
 use common::*;
 use nyckel_core::cpr::{PersonRecord, Residence};
-use nyckel_core::enrollment::{Channel, DocumentKind};
 use nyckel_service::Enrolled;
 use nyckel_service::clock::Clock;
 
 const PW: &str = "Tusind-Tak-Aarhus-7";
 const NEW: &str = "Rugbroed-Med-Sild-42";
-
-async fn to_new_password(b: &Browser, my: &Page, e: &Enrolled, current: &str) -> Page {
-    let p = b.post("/my/password", &[("csrf", &my.csrf())]).await;
-    assert!(p.has("Change your password"), "{}", p.body);
-    let p = b
-        .post(
-            "/login/password",
-            &[("csrf", &p.csrf()), ("password", current)],
-        )
-        .await;
-    assert!(p.key_number().is_some(), "{}", p.body);
-    let p = b.answer_key(&p, e).await;
-    assert!(p.has("autocomplete=\"new-password\""), "{}", p.body);
-    p
-}
 
 async fn change(b: &Browser, my: &Page, e: &Enrolled, current: &str, new: &str) {
     let p = to_new_password(b, my, e, current).await;
@@ -148,18 +132,7 @@ async fn an_address_without_commas_is_still_shortened() {
         let mut tx = s.store.write().await.unwrap();
         tx.upsert_persons(&[rec], 2, "test").await.unwrap();
         tx.commit().await.unwrap();
-        let e = s
-            .nyckel
-            .enroll(
-                &cpr("1502851234"),
-                Channel::ServiceCentre,
-                &[DocumentKind::DanishPassport],
-                None,
-                nyckel_core::lang::Lang::En,
-                "test",
-            )
-            .await
-            .unwrap();
+        let e = s.enroll_cpr("1502851234").await;
         activate(&s.client(), &e, PW).await;
         let att = s.client();
         let p = lost_card_confirm(&att, &e, PW).await;

@@ -10,31 +10,9 @@ mod common;
 mod rp;
 
 use common::*;
-use nyckel_service::Enrolled;
 
 const PW: &str = "Tusind-Tak-Aarhus-7";
 const NEW: &str = "Rugbroed-Med-Sild-42";
-
-/// From My nyckel to the new-password page: "Change password", the
-/// current password, a key code.
-async fn to_new_password(b: &Browser, my: &Page, e: &Enrolled, current: &str) -> Page {
-    let p = b.post("/my/password", &[("csrf", &my.csrf())]).await;
-    assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.has("Change your password"), "{}", p.body);
-    assert!(p.has("autocomplete=\"current-password\""), "{}", p.body);
-    let p = b
-        .post(
-            "/login/password",
-            &[("csrf", &p.csrf()), ("password", current)],
-        )
-        .await;
-    assert!(p.key_number().is_some(), "{}", p.body);
-    assert!(p.has("Change your password"), "{}", p.body);
-    let p = b.answer_key(&p, e).await;
-    assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.has("autocomplete=\"new-password\""), "{}", p.body);
-    p
-}
 
 #[tokio::test]
 async fn the_password_changes_after_the_current_one_and_a_key_code() {

@@ -108,26 +108,22 @@ impl TestServer {
     /// Imports a few persons and enrolls the first.
     pub async fn enroll_demo(&self) -> Enrolled {
         seed_population(&self.store).await;
-        self.nyckel
-            .enroll(
-                &cpr("0707614285"),
-                Channel::ServiceCentre,
-                &[DocumentKind::DanishPassport],
-                None,
-                // The tests read the English letters.
-                nyckel_core::lang::Lang::En,
-                "test",
-            )
-            .await
-            .unwrap()
+        self.enroll_cpr("0707614285").await
     }
 
     /// The second adult of [`seed_population`] (Jens Nielsen), enrolled.
     pub async fn enroll_second(&self) -> Enrolled {
         seed_population(&self.store).await;
+        self.enroll_cpr("1502851234").await
+    }
+
+    /// Enrolls the person of `number`, already in the register, at a
+    /// service centre with a passport; letters in English (the tests read
+    /// them).
+    pub async fn enroll_cpr(&self, number: &str) -> Enrolled {
         self.nyckel
             .enroll(
-                &cpr("1502851234"),
+                &cpr(number),
                 Channel::ServiceCentre,
                 &[DocumentKind::DanishPassport],
                 None,
@@ -343,4 +339,25 @@ pub fn english() -> reqwest::header::HeaderMap {
         reqwest::header::ACCEPT_LANGUAGE,
         reqwest::header::HeaderValue::from_static("en"),
     )])
+}
+
+/// From My nyckel to the new-password page: "Change password", the
+/// current password, a key code.
+pub async fn to_new_password(b: &Browser, my: &Page, e: &Enrolled, current: &str) -> Page {
+    let p = b.post("/my/password", &[("csrf", &my.csrf())]).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.has("Change your password"), "{}", p.body);
+    assert!(p.has("autocomplete=\"current-password\""), "{}", p.body);
+    let p = b
+        .post(
+            "/login/password",
+            &[("csrf", &p.csrf()), ("password", current)],
+        )
+        .await;
+    assert!(p.key_number().is_some(), "{}", p.body);
+    assert!(p.has("Change your password"), "{}", p.body);
+    let p = b.answer_key(&p, e).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.has("autocomplete=\"new-password\""), "{}", p.body);
+    p
 }
