@@ -43,6 +43,14 @@ impl Nyckel {
         self.secret.keyed_hash("nyckel/login-name/v1", &[&normal])
     }
 
+    /// The key an identity's failures are counted under when no typed
+    /// name came with them (a change of password: the name was not asked),
+    /// in the same space as [`Nyckel::name_key`].
+    pub(crate) fn identity_name_key(&self, identity_id: &str) -> String {
+        let normal = format!("identity:{identity_id}");
+        self.secret.keyed_hash("nyckel/login-name/v1", &[&normal])
+    }
+
     /// `POST /login/identify`: the name is parsed and looked up, and the
     /// flow goes on to the password whether or not it names anybody. One
     /// statement moves the flow, so no transaction of its own. The

@@ -147,12 +147,9 @@ impl Nyckel {
         // under the typed name's key (or, without one, the identity's), so
         // that the pause is the same whatever the reason.
         let refused_as_unknown = |reason: LoginFailure| async move {
-            let key = name_key.map(str::to_owned).unwrap_or_else(|| {
-                self.secret.keyed_hash(
-                    "nyckel/login-name/v1",
-                    &[&format!("identity:{}", identity.id)],
-                )
-            });
+            let key = name_key
+                .map(str::to_owned)
+                .unwrap_or_else(|| self.identity_name_key(&identity.id));
             let paused_until = self.count_unknown_name(&key).await?;
             self.hasher.pad(input).await?;
             self.audit_login_failure(identity, reason, trust, ip)
